@@ -1,0 +1,30 @@
+# The source lists, one per target, kept apart from the build logic.
+set(ONEXN_CORE_SOURCES
+  src/format/weight_shape.cpp
+  src/format/block_grid.cpp
+  src/format/packed_1xn.cpp
+  src/format/packed_1xn_bytes.cpp
+  src/format/pattern_stats.cpp
+  src/prune/pattern.cpp
+  src/prune/masks.cpp
+  src/prune/global_masks.cpp
+  src/prune/ranking_units.cpp
+  src/prune/rearrange.cpp
+  src/kernels/reference/conv_params.cpp
+  src/kernels/reference/conv2d_dense_ref.cpp
+  src/kernels/reference/conv2d_1xn_ref.cpp
+  src/graph/onnx_model.cpp
+  src/graph/onnx_tensor.cpp
+  src/graph/weighted_layers.cpp
+  src/graph/model_pruning.cpp
+  src/graph/file_io.cpp
+)
+list(TRANSFORM ONEXN_CORE_SOURCES PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/)
+
+set(ONEXN_CLI_SOURCES
+  tools/onexn/main.cpp
+  tools/onexn/cmd_inspect.cpp
+  tools/onexn/cmd_prune.cpp
+  tools/onexn/layer_table.cpp
+)
+list(TRANSFORM ONEXN_CLI_SOURCES PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/)

@@ -1,0 +1,71 @@
+// ONNX models: load, find the weighted layers (Conv, Gemm, MatMul), read and write their weights,
+// save with everything else preserved. Protobuf types stay out of this header.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "onexn/weight_shape.hpp"
+
+namespace onnx {
+class ModelProto;
+}
+
+namespace onexn {
+
+// How a layer is classified. `first` is a conv whose input does not pass through any other weighted
+// layer (it sees the graph input); `depthwise` has one input channel per group; `pointwise` is 1x1;
+// `kxk` any other conv; `fc` a Gemm or MatMul with a constant 2-D weight.
+enum class LayerKind { first, depthwise, pointwise, kxk, fc };
+const char* to_string(LayerKind kind);
+
+struct WeightedLayer {
+  int node_index = 0;
+  std::string node_name;      // the node's name, or "<op_type>_<index>" when the node has none
+  std::string op_type;        // "Conv", "Gemm" or "MatMul"
+  std::string weight_tensor;  // initializer (or Constant output) that holds the weights
+  WeightShape shape;          // logical OIHW shape
+  std::vector<int64_t> stored_dims;
+  bool stored_transposed = false;  // Gemm with transB = 0, or MatMul: stored as [c_in][c_out]
+  LayerKind kind = LayerKind::kxk;
+};
+
+class OnnxModel {
+ public:
+  // Reads a model file (any size protobuf accepts, i.e. up to 2 GiB). Throws Error naming the file
+  // when it is missing, unreadable, not ONNX, truncated, or refers to tensors it does not define.
+  static OnnxModel load(const std::filesystem::path& path);
+  // Parses a serialized model; `what` names it in error messages.
+  static OnnxModel parse(std::span<const uint8_t> bytes, std::string_view what);
+
+  OnnxModel(OnnxModel&&) noexcept;
+  OnnxModel& operator=(OnnxModel&&) noexcept;
+  ~OnnxModel();
+
+  // Writes the model to a temporary file beside `path`, then renames it over `path`: readers never
+  // see a partial file, and on failure `path` is left as it was.
+  void save(const std::filesystem::path& path) const;
+  std::vector<uint8_t> serialize() const;
+  const std::string& name() const;  // file path or the `what` given to parse()
+
+  const std::vector<WeightedLayer>& weighted_layers() const;
+  // Weights of a layer in logical OIHW order (transposed storage is undone).
+  std::vector<float> read_weights(const WeightedLayer& layer) const;
+  // Replaces the layer's weights (OIHW order), keeping the tensor's name, dims and storage form.
+  void write_weights(const WeightedLayer& layer, std::span<const float> oihw);
+
+  onnx::ModelProto& proto();
+  const onnx::ModelProto& proto() const;
+
+ private:
+  struct Impl;
+  explicit OnnxModel(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace onexn

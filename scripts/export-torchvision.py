@@ -1,0 +1,83 @@
+#!/usr/bin/python3
+"""Export torchvision CNNs to ONNX with fixed-seed random weights (no downloads).
+
+Run with Debian's /usr/bin/python3 (python3-torch, python3-torchvision). Weights are drawn with a
+fixed seed, and every BatchNorm gets non-trivial running statistics and affine parameters, so the
+exported model computes something a test can tell apart from a broken one.
+
+  scripts/export-torchvision.py --out-dir models resnet18 mobilenet_v2
+  scripts/export-torchvision.py --out-dir models --keep-bn resnet50   # BatchNorm nodes kept
+
+Prints one line per model: its path and size. With --reference it also saves a random input and
+PyTorch's output for it as <model>.input.npy and <model>.output.npy.
+"""
+import argparse
+import os
+import sys
+
+import numpy as np
+import torch
+import torchvision
+
+MODELS = {
+    "resnet18": torchvision.models.resnet18,
+    "resnet50": torchvision.models.resnet50,
+    "mobilenet_v2": torchvision.models.mobilenet_v2,
+    "mobilenet_v3_small": torchvision.models.mobilenet_v3_small,
+}
+
+
+def randomize_batchnorm(model, gen):
+    for m in model.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            c = m.num_features
+            m.running_mean.copy_(torch.randn(c, generator=gen) * 0.1)
+            m.running_var.copy_(torch.rand(c, generator=gen) * 0.5 + 0.75)
+            m.weight.data.copy_(torch.rand(c, generator=gen) * 0.5 + 0.75)
+            m.bias.data.copy_(torch.randn(c, generator=gen) * 0.1)
+
+
+def export(name, out_dir, seed, opset, keep_bn, size, reference):
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    model = MODELS[name](weights=None)
+    with torch.no_grad():
+        randomize_batchnorm(model, gen)
+    model.eval()
+    x = torch.randn(1, 3, size, size, generator=gen)
+    path = os.path.join(out_dir, f"{name}.onnx")
+    tmp = path + ".tmp"
+    kwargs = {}
+    if keep_bn:
+        # Constant folding is what fuses BatchNorm into Conv at export; without it BN nodes stay.
+        kwargs["do_constant_folding"] = False
+    torch.onnx.export(model, x, tmp, opset_version=opset, input_names=["input"],
+                      output_names=["logits"], **kwargs)
+    os.replace(tmp, path)
+    if reference:
+        with torch.no_grad():
+            y = model(x)
+        np.save(os.path.join(out_dir, f"{name}.input.npy"), x.numpy())
+        np.save(os.path.join(out_dir, f"{name}.output.npy"), y.numpy())
+    print(f"{path} {os.path.getsize(path)} bytes")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("models", nargs="+", choices=sorted(MODELS))
+    parser.add_argument("--out-dir", default="models")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--opset", type=int, default=13)
+    parser.add_argument("--size", type=int, default=224, help="input height and width")
+    parser.add_argument("--keep-bn", action="store_true", help="keep BatchNormalization nodes")
+    parser.add_argument("--reference", action="store_true", help="also save input/output .npy")
+    args = parser.parse_args()
+    os.makedirs(args.out_dir, exist_ok=True)
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    for name in args.models:
+        export(name, args.out_dir, args.seed, args.opset, args.keep_bn, args.size, args.reference)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

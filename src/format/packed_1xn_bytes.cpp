@@ -1,0 +1,100 @@
+// Byte form of the packed 1xN format (docs/format.md): a 48-byte header of little-endian u32
+// fields, then block_begin, channel and values, each starting on a 16-byte boundary.
+#include <bit>
+#include <cstring>
+#include <string>
+
+#include "onexn/error.hpp"
+#include "onexn/packed_1xn.hpp"
+
+static_assert(std::endian::native == std::endian::little,
+              "the packed format is little-endian; add byte swapping for big-endian hosts");
+
+namespace onexn {
+namespace {
+
+constexpr char kMagic[4] = {'O', 'X', '1', 'N'};
+constexpr size_t kHeaderBytes = 48;
+constexpr size_t kAlign = 16;
+// Bounds the header's kernel size so that size arithmetic on a corrupt header cannot overflow.
+constexpr uint32_t kMaxKernelExtent = 4096;
+
+size_t align_up(size_t x) { return (x + kAlign - 1) / kAlign * kAlign; }
+
+struct Layout {
+  size_t begin_offset, channel_offset, values_offset, total;
+};
+
+Layout layout_for(uint64_t groups, uint64_t blocks, uint64_t block_floats) {
+  Layout l;
+  l.begin_offset = kHeaderBytes;
+  l.channel_offset = align_up(l.begin_offset + (groups + 1) * 4);
+  l.values_offset = align_up(l.channel_offset + blocks * 4);
+  l.total = l.values_offset + blocks * block_floats * 4;
+  return l;
+}
+
+}  // namespace
+
+std::vector<uint8_t> to_bytes(const Packed1xN& p) {
+  p.validate();
+  const uint64_t groups = p.block_begin.size() - 1;
+  const Layout l = layout_for(groups, p.channel.size(), p.block_stride());
+  std::vector<uint8_t> out(l.total, 0);
+  const uint32_t header[11] = {
+      Packed1xN::kFormatVersion,
+      static_cast<uint32_t>(p.n),
+      static_cast<uint32_t>(p.shape.c_out),
+      static_cast<uint32_t>(p.shape.c_in_per_group),
+      static_cast<uint32_t>(p.shape.kh),
+      static_cast<uint32_t>(p.shape.kw),
+      static_cast<uint32_t>(p.shape.groups),
+      static_cast<uint32_t>(groups),
+      static_cast<uint32_t>(p.channel.size()),
+      0,
+      0};
+  std::memcpy(out.data(), kMagic, 4);
+  std::memcpy(out.data() + 4, header, sizeof(header));
+  std::memcpy(out.data() + l.begin_offset, p.block_begin.data(), p.block_begin.size() * 4);
+  std::memcpy(out.data() + l.channel_offset, p.channel.data(), p.channel.size() * 4);
+  std::memcpy(out.data() + l.values_offset, p.values.data(), p.values.size() * 4);
+  return out;
+}
+
+Packed1xN packed_1xn_from_bytes(std::span<const uint8_t> bytes) {
+  if (bytes.size() < kHeaderBytes || std::memcmp(bytes.data(), kMagic, 4) != 0) {
+    throw Error("packed 1xN weights: missing the 'OX1N' header (" + std::to_string(bytes.size()) +
+                " bytes)");
+  }
+  uint32_t h[11];
+  std::memcpy(h, bytes.data() + 4, sizeof(h));
+  if (h[0] != Packed1xN::kFormatVersion) {
+    throw Error("packed 1xN weights: format version " + std::to_string(h[0]) +
+                ", this build reads version " + std::to_string(Packed1xN::kFormatVersion));
+  }
+  if (!is_supported_block_size(static_cast<int>(h[1])) || h[4] > kMaxKernelExtent ||
+      h[5] > kMaxKernelExtent) {
+    throw Error("packed 1xN weights: implausible header (N=" + std::to_string(h[1]) + ", kernel " +
+                std::to_string(h[4]) + "x" + std::to_string(h[5]) + ")");
+  }
+  Packed1xN p;
+  p.n = static_cast<int>(h[1]);
+  p.shape = WeightShape::conv(h[2], h[3], h[4], h[5], h[6]);
+  const uint64_t groups = h[7], blocks = h[8];
+  const uint64_t block_floats = uint64_t(h[4]) * h[5] * h[1];
+  const Layout l = layout_for(groups, blocks, block_floats);
+  if (bytes.size() != l.total) {
+    throw Error("packed 1xN weights: " + std::to_string(bytes.size()) + " bytes, the header implies " +
+                std::to_string(l.total) + " (truncated or corrupt)");
+  }
+  p.block_begin.resize(groups + 1);
+  p.channel.resize(blocks);
+  p.values.resize(blocks * block_floats);
+  std::memcpy(p.block_begin.data(), bytes.data() + l.begin_offset, (groups + 1) * 4);
+  std::memcpy(p.channel.data(), bytes.data() + l.channel_offset, blocks * 4);
+  std::memcpy(p.values.data(), bytes.data() + l.values_offset, blocks * block_floats * 4);
+  p.validate();
+  return p;
+}
+
+}  // namespace onexn

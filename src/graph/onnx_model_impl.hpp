@@ -1,0 +1,33 @@
+// Internals of OnnxModel shared by its source files.
+#pragma once
+
+#include <onnx/onnx_pb.h>
+
+#include <string>
+#include <vector>
+
+#include "onexn/onnx_model.hpp"
+
+namespace onexn {
+
+struct OnnxModel::Impl {
+  onnx::ModelProto model;
+  std::string name;
+  std::vector<WeightedLayer> layers;
+};
+
+namespace detail {
+
+// The tensor holding constant `name`: an initializer, the value of a Constant node, or either of
+// those reached through a chain of Identity nodes. Null when `name` is computed at run time.
+const onnx::TensorProto* find_constant(const onnx::GraphProto& graph, const std::string& name);
+onnx::TensorProto* find_constant(onnx::GraphProto& graph, const std::string& name);
+
+// Every Conv (2-D), Gemm and MatMul whose weights are a float32 constant, classified (see LayerKind).
+std::vector<WeightedLayer> find_weighted_layers(const onnx::GraphProto& graph, const std::string& where);
+
+// Throws Error naming the model when a node reads a tensor nothing defines before it.
+void check_graph_references(const onnx::GraphProto& graph, const std::string& where);
+
+}  // namespace detail
+}  // namespace onexn

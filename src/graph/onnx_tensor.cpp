@@ -1,0 +1,78 @@
+#include "onnx_tensor.hpp"
+
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "onexn/error.hpp"
+#include "onexn/file_io.hpp"
+#include "onexn/tensor_file.hpp"
+
+namespace onexn {
+namespace detail {
+
+int64_t tensor_numel(const onnx::TensorProto& t) {
+  int64_t n = 1;
+  for (int64_t d : t.dims()) n *= d;
+  return n;
+}
+
+std::vector<float> tensor_floats(const onnx::TensorProto& t, const std::string& where) {
+  const std::string id = fmt::format("{}: tensor '{}'", where, t.name());
+  if (t.data_type() != onnx::TensorProto::FLOAT) {
+    throw Error(fmt::format("{} has data type {}, expected float32 ({})", id, t.data_type(),
+                            int(onnx::TensorProto::FLOAT)));
+  }
+  if (t.data_location() == onnx::TensorProto::EXTERNAL) {
+    throw Error(id + " keeps its data in an external file, which onexn does not read");
+  }
+  for (int64_t d : t.dims()) {
+    if (d < 0) throw Error(fmt::format("{} has a negative dimension {}", id, d));
+  }
+  const int64_t n = tensor_numel(t);
+  std::vector<float> out;
+  if (t.has_raw_data()) {
+    if (static_cast<int64_t>(t.raw_data().size()) != n * 4) {
+      throw Error(fmt::format("{} holds {} bytes, its dims need {}", id, t.raw_data().size(), n * 4));
+    }
+    out.resize(n);
+    std::memcpy(out.data(), t.raw_data().data(), n * 4);
+  } else {
+    if (t.float_data_size() != n) {
+      throw Error(fmt::format("{} holds {} values, its dims need {}", id, t.float_data_size(), n));
+    }
+    out.assign(t.float_data().begin(), t.float_data().end());
+  }
+  return out;
+}
+
+void set_tensor_floats(onnx::TensorProto& t, std::span<const float> values) {
+  if (t.has_raw_data()) {
+    t.set_raw_data(values.data(), values.size() * 4);
+  } else {
+    t.mutable_float_data()->Assign(values.begin(), values.end());
+  }
+}
+
+}  // namespace detail
+
+int64_t FloatTensor::numel() const {
+  int64_t n = 1;
+  for (int64_t d : dims) n *= d;
+  return n;
+}
+
+FloatTensor read_tensor_pb(const std::filesystem::path& path) {
+  const std::vector<uint8_t> bytes = read_file(path);
+  onnx::TensorProto t;
+  if (!t.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    throw Error("'" + path.string() + "' is not an ONNX TensorProto file (protobuf parse failed)");
+  }
+  FloatTensor out;
+  out.name = t.name();
+  out.dims.assign(t.dims().begin(), t.dims().end());
+  out.data = detail::tensor_floats(t, "'" + path.string() + "'");
+  return out;
+}
+
+}  // namespace onexn

@@ -1,0 +1,159 @@
+// Finding the weighted layers of a graph and telling their kinds apart.
+#include <fmt/format.h>
+
+#include <unordered_map>
+#include <unordered_set>
+
+#include "onexn/error.hpp"
+#include "onnx_model_impl.hpp"
+
+namespace onexn {
+
+const char* to_string(LayerKind kind) {
+  switch (kind) {
+    case LayerKind::first: return "first";
+    case LayerKind::depthwise: return "depthwise";
+    case LayerKind::pointwise: return "pointwise";
+    case LayerKind::kxk: return "KxK";
+    case LayerKind::fc: return "fc";
+  }
+  return "?";
+}
+
+namespace detail {
+namespace {
+
+const onnx::NodeProto* producer_of(const onnx::GraphProto& graph, const std::string& name) {
+  for (const onnx::NodeProto& node : graph.node())
+    for (const std::string& out : node.output())
+      if (out == name) return &node;
+  return nullptr;
+}
+
+int64_t int_attribute(const onnx::NodeProto& node, const char* name, int64_t fallback) {
+  for (const onnx::AttributeProto& a : node.attribute())
+    if (a.name() == name) return a.i();
+  return fallback;
+}
+
+bool is_float_tensor(const onnx::TensorProto* t) {
+  return t && t->data_type() == onnx::TensorProto::FLOAT;
+}
+
+}  // namespace
+
+const onnx::TensorProto* find_constant(const onnx::GraphProto& graph, const std::string& name) {
+  std::string current = name;
+  // Each step follows one Identity node backwards; a chain cannot be longer than the graph.
+  for (int step = 0; step <= graph.node_size(); ++step) {
+    for (const onnx::TensorProto& init : graph.initializer())
+      if (init.name() == current) return &init;
+    const onnx::NodeProto* producer = producer_of(graph, current);
+    if (!producer) return nullptr;
+    if (producer->op_type() == "Identity" && producer->input_size() == 1) {
+      current = producer->input(0);
+      continue;
+    }
+    if (producer->op_type() == "Constant") {
+      for (const onnx::AttributeProto& a : producer->attribute())
+        if (a.name() == "value" && a.has_t()) return &a.t();
+    }
+    return nullptr;
+  }
+  return nullptr;
+}
+
+onnx::TensorProto* find_constant(onnx::GraphProto& graph, const std::string& name) {
+  // The graph is not const, so neither is any tensor inside it.
+  return const_cast<onnx::TensorProto*>(find_constant(std::as_const(graph), name));
+}
+
+void check_graph_references(const onnx::GraphProto& graph, const std::string& where) {
+  std::unordered_set<std::string> defined;
+  for (const auto& v : graph.input()) defined.insert(v.name());
+  for (const auto& t : graph.initializer()) defined.insert(t.name());
+  for (int i = 0; i < graph.node_size(); ++i) {
+    const onnx::NodeProto& node = graph.node(i);
+    for (const std::string& in : node.input()) {
+      if (!in.empty() && !defined.count(in)) {
+        throw Error(fmt::format("{}: node '{}' ({}) reads tensor '{}', which no initializer, graph "
+                                "input or earlier node defines",
+                                where, node.name().empty() ? fmt::format("#{}", i) : node.name(),
+                                node.op_type(), in));
+      }
+    }
+    for (const std::string& out : node.output()) defined.insert(out);
+  }
+  for (const auto& v : graph.output()) {
+    if (!defined.count(v.name())) {
+      throw Error(fmt::format("{}: graph output '{}' is not produced by any node", where, v.name()));
+    }
+  }
+}
+
+std::vector<WeightedLayer> find_weighted_layers(const onnx::GraphProto& graph,
+                                                const std::string& where) {
+  std::vector<WeightedLayer> layers;
+  // Tensors computed from the output of some weighted layer; a conv reading none is a first conv.
+  std::unordered_set<std::string> after_weighted;
+  for (int i = 0; i < graph.node_size(); ++i) {
+    const onnx::NodeProto& node = graph.node(i);
+    bool input_after_weighted = false;
+    for (const std::string& in : node.input()) input_after_weighted |= after_weighted.count(in) > 0;
+
+    WeightedLayer layer;
+    layer.node_index = i;
+    layer.node_name = node.name().empty() ? fmt::format("{}_{}", node.op_type(), i) : node.name();
+    layer.op_type = node.op_type();
+    const bool weighted_op = (node.op_type() == "Conv" || node.op_type() == "Gemm" ||
+                              node.op_type() == "MatMul") && node.input_size() >= 2;
+    const onnx::TensorProto* w = weighted_op ? find_constant(graph, node.input(1)) : nullptr;
+    bool found = false;
+    if (is_float_tensor(w)) {
+      layer.weight_tensor = w->name();
+      layer.stored_dims.assign(w->dims().begin(), w->dims().end());
+      const auto& d = layer.stored_dims;
+      if (node.op_type() == "Conv" && d.size() == 4) {
+        const int64_t groups = int_attribute(node, "group", 1);
+        layer.shape = WeightShape::conv(d[0], d[1], d[2], d[3], groups);
+        if (groups > 1 && d[1] == 1) {
+          layer.kind = LayerKind::depthwise;
+        } else if (!input_after_weighted) {
+          layer.kind = LayerKind::first;
+        } else {
+          layer.kind = d[2] == 1 && d[3] == 1 ? LayerKind::pointwise : LayerKind::kxk;
+        }
+        found = true;
+      } else if (node.op_type() == "Gemm" && d.size() == 2) {
+        const bool trans_b = int_attribute(node, "transB", 0) != 0;
+        layer.shape = trans_b ? WeightShape::linear(d[0], d[1]) : WeightShape::linear(d[1], d[0]);
+        layer.stored_transposed = !trans_b;
+        layer.kind = LayerKind::fc;
+        found = true;
+      } else if (node.op_type() == "MatMul" && d.size() == 2 && !find_constant(graph, node.input(0))) {
+        layer.shape = WeightShape::linear(d[1], d[0]);
+        layer.stored_transposed = true;
+        layer.kind = LayerKind::fc;
+        found = true;
+      }
+    }
+    if (found) {
+      if (layer.shape.c_out <= 0 || layer.shape.c_in_per_group <= 0 || layer.shape.kh <= 0 ||
+          layer.shape.kw <= 0 || layer.shape.groups <= 0 || layer.shape.c_out % layer.shape.groups) {
+        throw Error(fmt::format("{}: node '{}': weight tensor '{}' has shape {}, which does not fit "
+                                "a {} with group={}",
+                                where, layer.node_name, layer.weight_tensor,
+                                WeightShape(layer.shape).to_string(), node.op_type(),
+                                layer.shape.groups));
+      }
+      layers.push_back(std::move(layer));
+    }
+    if (found || input_after_weighted) {
+      for (const std::string& out : node.output()) after_weighted.insert(out);
+    }
+  }
+  return layers;
+}
+
+}  // namespace detail
+}  // namespace onexn

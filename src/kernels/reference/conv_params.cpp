@@ -1,0 +1,32 @@
+#include "onexn/conv_params.hpp"
+
+#include <fmt/format.h>
+
+#include "onexn/error.hpp"
+
+namespace onexn {
+
+void ConvParams::validate() const {
+  auto fail = [&](const std::string& what) {
+    throw InvalidArgument("convolution " + to_string() + ": " + what);
+  };
+  if (batch <= 0 || c_in <= 0 || h <= 0 || w <= 0 || c_out <= 0 || kh <= 0 || kw <= 0) {
+    fail("sizes must be positive");
+  }
+  if (stride_h <= 0 || stride_w <= 0 || dilation_h <= 0 || dilation_w <= 0) {
+    fail("strides and dilations must be positive");
+  }
+  if (pad_top < 0 || pad_left < 0 || pad_bottom < 0 || pad_right < 0) fail("padding must be >= 0");
+  if (groups <= 0 || c_in % groups != 0 || c_out % groups != 0) {
+    fail("groups must divide both c_in and c_out");
+  }
+  if (out_h() <= 0 || out_w() <= 0) fail("the output would be empty");
+}
+
+std::string ConvParams::to_string() const {
+  return fmt::format("mb{}ic{}ih{}iw{}oc{}kh{}kw{}sh{}sw{}pt{}pl{}pb{}pr{}dh{}dw{}g{}", batch, c_in,
+                     h, w, c_out, kh, kw, stride_h, stride_w, pad_top, pad_left, pad_bottom,
+                     pad_right, dilation_h, dilation_w, groups);
+}
+
+}  // namespace onexn
