@@ -38,7 +38,9 @@ std::filesystem::path cli_path() { return ONEXN_CLI_PATH; }
 std::filesystem::path source_dir() { return ONEXN_SOURCE_DIR; }
 
 std::filesystem::path scratch_dir(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / ("onexn-test-" + name);
+  // The process id keeps tests that ctest runs in parallel (one process each) apart.
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("onexn-test-" + name + "-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;

@@ -22,7 +22,7 @@ std::filesystem::path onnx_testdata_dir();  // /usr/share/libonnx-testdata/data
 std::filesystem::path cli_path();           // the onexn binary
 std::filesystem::path source_dir();
 
-// A fresh empty directory for one test, removed by the caller or left for inspection on failure.
+// A fresh empty directory for one test process, removed by the caller or left for inspection.
 std::filesystem::path scratch_dir(const std::string& name);
 
 struct CommandResult {

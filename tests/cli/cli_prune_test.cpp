@@ -1,0 +1,110 @@
+// `onexn prune` and `onexn inspect` end to end on torchvision exports: exact 1xN structure at the
+// requested sparsity, untouched layers bit-identical, output accepted by Python's onnx.checker.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "onexn/model_pruning.hpp"
+#include "onexn/onnx_model.hpp"
+#include "support/structure_checks.hpp"
+#include "support/test_support.hpp"
+
+namespace onexn {
+namespace {
+
+namespace fs = std::filesystem;
+
+class CliPrune : public ::testing::TestWithParam<std::tuple<std::string, int, double>> {};
+
+TEST_P(CliPrune, WritesExact1xNModelThatOnnxCheckerAccepts) {
+  const auto& [name, n, p] = GetParam();
+  const fs::path dir = test::scratch_dir("cli-prune-" + name + std::to_string(n));
+  const fs::path in = test::models_dir() / (name + ".onnx");
+  const fs::path out = dir / "pruned.onnx";
+  std::ostringstream args;
+  args << "prune '" << in.string() << "' -o '" << out.string() << "' --pattern 1x" << n
+       << " --sparsity " << p;
+  const auto r = test::run_cli(args.str());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  EXPECT_NE(r.out.find("pruned "), std::string::npos) << r.out;
+
+  const OnnxModel original = OnnxModel::load(in);
+  const OnnxModel pruned = OnnxModel::load(out);
+  ASSERT_EQ(original.weighted_layers().size(), pruned.weighted_layers().size());
+  for (const WeightedLayer& layer : pruned.weighted_layers()) {
+    const auto before = original.read_weights(layer);
+    const auto after = pruned.read_weights(layer);
+    if (in_default_layer_set(layer.kind, false)) {
+      test::expect_exact_1xn(before, after, layer.shape, n, p, layer.node_name);
+    } else {
+      EXPECT_EQ(std::memcmp(before.data(), after.data(), before.size() * 4), 0) << layer.node_name;
+    }
+  }
+  const auto check = test::run_command("/usr/bin/python3 '" +
+                                       (test::source_dir() / "scripts/onnx-check.py").string() +
+                                       "' '" + out.string() + "'");
+  EXPECT_EQ(check.exit_code, 0) << check.err;
+  fs::remove_all(dir);
+}
+
+INSTANTIATE_TEST_SUITE_P(Torchvision, CliPrune,
+                         ::testing::Values(std::make_tuple("resnet18", 4, 0.5),
+                                           std::make_tuple("resnet18", 16, 0.7),
+                                           std::make_tuple("mobilenet_v2", 4, 0.5),
+                                           std::make_tuple("mobilenet_v2", 16, 0.7),
+                                           std::make_tuple("mobilenet_v2", 2, 0.9)));
+
+TEST(CliInspect, JsonLinesDescribeEveryLayer) {
+  const auto r = test::run_cli("inspect --json '" + (test::models_dir() / "mobilenet_v2.onnx").string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string line;
+  int rows = 0, depthwise = 0, default_pruned = 0;
+  while (std::getline(lines, line)) {
+    const auto j = nlohmann::json::parse(line);
+    ++rows;
+    depthwise += j.at("kind") == "depthwise";
+    default_pruned += j.at("default_prunes").get<bool>();
+    EXPECT_EQ(j.at("sparsity").get<double>(), 0.0);
+    EXPECT_EQ(j.at("block_fill").at("16").get<double>(), 1.0);
+    EXPECT_EQ(j.at("shape").size(), 4u);
+  }
+  EXPECT_EQ(rows, 53);  // 52 convs and the classifier
+  EXPECT_EQ(depthwise, 17);
+  EXPECT_EQ(default_pruned, 34);
+}
+
+TEST(CliInspect, TableShowsKindsAndTheDefaultSet) {
+  const auto r = test::run_cli("inspect '" + (test::models_dir() / "resnet18.onnx").string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("/conv1/Conv"), std::string::npos);
+  EXPECT_NE(r.out.find("first"), std::string::npos);
+  EXPECT_NE(r.out.find("fill16"), std::string::npos);
+  EXPECT_NE(r.out.find("19 layers marked 'default'"), std::string::npos) << r.out;
+}
+
+TEST(CliPruneOptions, NofMWithoutSparsityAndFullWithExclude) {
+  const fs::path dir = test::scratch_dir("cli-prune-options");
+  const std::string in = "'" + (test::models_dir() / "resnet18.onnx").string() + "'";
+  const std::string out = "'" + (dir / "out.onnx").string() + "'";
+  auto r = test::run_cli("prune " + in + " -o " + out + " --pattern 2:4 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    const auto j = nlohmann::json::parse(line);
+    if (j.at("pruned").get<bool>()) {
+      EXPECT_NEAR(j.at("sparsity").get<double>(), 0.5, 1e-9) << line;
+    }
+  }
+  r = test::run_cli("prune " + in + " -o " + out + " --full --exclude layer --pattern filter --sparsity 0.25");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("pruned 1 layers"), std::string::npos) << r.out;  // only the classifier
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace onexn
