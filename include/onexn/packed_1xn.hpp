@@ -40,7 +40,7 @@ Packed1xN pack_1xn(ConstWeightView w, int n);
 // Packs W (.) mask: a block is stored when the mask keeps any weight of it, with masked weights
 // stored as zero. unpack_1xn(pack_1xn(W, n, mask)) == W (.) mask.
 Packed1xN pack_1xn(ConstWeightView w, int n, const Mask& mask);
-// The dense OIHW tensor the packed weights stand for (dropped blocks are zero).
+// The dense OIHW tensor the packed weights stand for (dropped blocks are zero). Validates first.
 std::vector<float> unpack_1xn(const Packed1xN& packed);
 
 // Serialized form (little-endian, versioned; docs/format.md). from_bytes validates and throws Error

@@ -70,6 +70,7 @@ Packed1xN pack_1xn(ConstWeightView w, int n, const Mask& mask) {
 }
 
 std::vector<float> unpack_1xn(const Packed1xN& p) {
+  p.validate();
   const BlockGrid grid = p.grid();
   const int64_t taps = p.shape.taps();
   std::vector<float> w(p.shape.numel(), 0.0f);

@@ -1,6 +1,8 @@
 // Byte form of the packed 1xN format (docs/format.md): a 48-byte header of little-endian u32
 // fields, then block_begin, channel and values, each starting on a 16-byte boundary.
+#include <algorithm>
 #include <bit>
+#include <cstdint>
 #include <cstring>
 #include <string>
 
@@ -18,6 +20,11 @@ constexpr size_t kHeaderBytes = 48;
 constexpr size_t kAlign = 16;
 // Bounds the header's kernel size so that size arithmetic on a corrupt header cannot overflow.
 constexpr uint32_t kMaxKernelExtent = 4096;
+
+// memcpy that accepts the null pointers of empty vectors (memcpy itself must not get them).
+void copy_bytes(void* to, const void* from, size_t n) {
+  if (n) std::memcpy(to, from, n);
+}
 
 size_t align_up(size_t x) { return (x + kAlign - 1) / kAlign * kAlign; }
 
@@ -38,6 +45,18 @@ Layout layout_for(uint64_t groups, uint64_t blocks, uint64_t block_floats) {
 
 std::vector<uint8_t> to_bytes(const Packed1xN& p) {
   p.validate();
+  const int64_t fields[] = {p.shape.c_out, p.shape.c_in_per_group, p.shape.groups,
+                            p.num_kept_blocks()};
+  for (int64_t f : fields) {
+    if (f > int64_t{UINT32_MAX}) {
+      throw Error("packed 1xN weights " + p.shape.to_string() + ": a size exceeds the format's "
+                  "32-bit fields");
+    }
+  }
+  if (p.shape.kh > kMaxKernelExtent || p.shape.kw > kMaxKernelExtent) {
+    throw Error("packed 1xN weights " + p.shape.to_string() + ": kernels above " +
+                std::to_string(kMaxKernelExtent) + " taps per axis are outside the format");
+  }
   const uint64_t groups = p.block_begin.size() - 1;
   const Layout l = layout_for(groups, p.channel.size(), p.block_stride());
   std::vector<uint8_t> out(l.total, 0);
@@ -55,9 +74,9 @@ std::vector<uint8_t> to_bytes(const Packed1xN& p) {
       0};
   std::memcpy(out.data(), kMagic, 4);
   std::memcpy(out.data() + 4, header, sizeof(header));
-  std::memcpy(out.data() + l.begin_offset, p.block_begin.data(), p.block_begin.size() * 4);
-  std::memcpy(out.data() + l.channel_offset, p.channel.data(), p.channel.size() * 4);
-  std::memcpy(out.data() + l.values_offset, p.values.data(), p.values.size() * 4);
+  copy_bytes(out.data() + l.begin_offset, p.block_begin.data(), p.block_begin.size() * 4);
+  copy_bytes(out.data() + l.channel_offset, p.channel.data(), p.channel.size() * 4);
+  copy_bytes(out.data() + l.values_offset, p.values.data(), p.values.size() * 4);
   return out;
 }
 
@@ -90,9 +109,17 @@ Packed1xN packed_1xn_from_bytes(std::span<const uint8_t> bytes) {
   p.block_begin.resize(groups + 1);
   p.channel.resize(blocks);
   p.values.resize(blocks * block_floats);
-  std::memcpy(p.block_begin.data(), bytes.data() + l.begin_offset, (groups + 1) * 4);
-  std::memcpy(p.channel.data(), bytes.data() + l.channel_offset, blocks * 4);
-  std::memcpy(p.values.data(), bytes.data() + l.values_offset, blocks * block_floats * 4);
+  // Reserved header words and the gaps between arrays are zero in a well-formed buffer.
+  const bool gaps_zero =
+      h[9] == 0 && h[10] == 0 &&
+      std::all_of(bytes.begin() + l.begin_offset + (groups + 1) * 4, bytes.begin() + l.channel_offset,
+                  [](uint8_t b) { return b == 0; }) &&
+      std::all_of(bytes.begin() + l.channel_offset + blocks * 4, bytes.begin() + l.values_offset,
+                  [](uint8_t b) { return b == 0; });
+  if (!gaps_zero) throw Error("packed 1xN weights: nonzero reserved or padding bytes (corrupt)");
+  copy_bytes(p.block_begin.data(), bytes.data() + l.begin_offset, (groups + 1) * 4);
+  copy_bytes(p.channel.data(), bytes.data() + l.channel_offset, blocks * 4);
+  copy_bytes(p.values.data(), bytes.data() + l.values_offset, blocks * block_floats * 4);
   p.validate();
   return p;
 }

@@ -16,7 +16,7 @@ constexpr const char* kAccepted =
     "expected 1xN (N in 1,2,4,8,16,32), balanced-1xN, unstructured, filter or N:M such as 2:4";
 
 bool parse_int(std::string_view s, int& out) {
-  if (s.empty()) return false;
+  if (s.empty() || (s.size() > 1 && s[0] == '0')) return false;  // "1x04" is not a pattern
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
   return ec == std::errc() && ptr == s.data() + s.size();
 }

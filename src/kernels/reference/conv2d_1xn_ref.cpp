@@ -14,6 +14,7 @@ void conv2d_1xn_ref(const ConvParams& p, const float* x, const Packed1xN& packed
     throw InvalidArgument("conv2d_1xn_ref: packed weights " + packed.shape.to_string() +
                           " do not fit convolution " + p.to_string());
   }
+  packed.validate();
   const BlockGrid grid = packed.grid();
   const int64_t oh = p.out_h(), ow = p.out_w();
   const int64_t cig = p.c_in / p.groups;

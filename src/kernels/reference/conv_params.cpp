@@ -20,7 +20,11 @@ void ConvParams::validate() const {
   if (groups <= 0 || c_in % groups != 0 || c_out % groups != 0) {
     fail("groups must divide both c_in and c_out");
   }
-  if (out_h() <= 0 || out_w() <= 0) fail("the output would be empty");
+  // Checked before out_h() / out_w(), whose integer division rounds a negative extent toward zero.
+  if (h + pad_top + pad_bottom < dilation_h * (kh - 1) + 1 ||
+      w + pad_left + pad_right < dilation_w * (kw - 1) + 1) {
+    fail("the kernel does not fit the padded input (the output would be empty)");
+  }
 }
 
 std::string ConvParams::to_string() const {
