@@ -13,6 +13,11 @@ set(ONEXN_CORE_SOURCES
   src/kernels/reference/conv_params.cpp
   src/kernels/reference/conv2d_dense_ref.cpp
   src/kernels/reference/conv2d_1xn_ref.cpp
+  src/kernels/input_planes.cpp
+  src/kernels/spmm_tiles.cpp
+  src/kernels/sparse_conv.cpp
+  src/kernels/dnnl_conv.cpp
+  src/kernels/conv_shapes.cpp
   src/graph/onnx_model.cpp
   src/graph/onnx_tensor.cpp
   src/graph/weighted_layers.cpp

@@ -1,0 +1,96 @@
+#include "input_planes.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include "onexn/error.hpp"
+
+namespace onexn::detail {
+
+InputPlanes plan_input_planes(const ConvParams& p) {
+  p.validate();
+  if (p.dilation_h != 1 || p.dilation_w != 1) {
+    throw InvalidArgument("convolution " + p.to_string() + ": the sparse kernels support dilation 1 only");
+  }
+  if (p.stride_h != p.stride_w) {
+    throw InvalidArgument("convolution " + p.to_string() +
+                          ": the sparse kernels need equal strides along H and W");
+  }
+  InputPlanes ip;
+  ip.stride = p.stride_h;
+  ip.out_h = p.out_h();
+  ip.out_w = p.out_w();
+  const bool no_pad = p.pad_top == 0 && p.pad_left == 0 && p.pad_bottom == 0 && p.pad_right == 0;
+  if (p.kh == 1 && p.kw == 1 && p.stride_h == 1 && no_pad) {
+    ip.layout = InputPlanes::Layout::direct;
+    ip.rows = p.h;
+    ip.row_stride = p.w;
+    ip.plane_floats = ip.channel_stride = p.h * p.w;
+    ip.tap_offset = {0};
+  } else if (ip.stride == 1) {
+    ip.layout = InputPlanes::Layout::padded;
+    ip.rows = p.h + p.pad_top + p.pad_bottom;
+    ip.row_stride = p.w + std::max(p.pad_left, p.pad_right);
+    // One extra row absorbs the reads of the last row's right padding and of thrown-away columns.
+    ip.plane_floats = (ip.rows + 1) * ip.row_stride;
+    ip.channel_stride = ip.plane_floats;
+    ip.data_offset = p.pad_top * ip.row_stride + p.pad_left;
+    for (int64_t ky = 0; ky < p.kh; ++ky)
+      for (int64_t kx = 0; kx < p.kw; ++kx)
+        ip.tap_offset.push_back(static_cast<int32_t>(ky * ip.row_stride + kx));
+  } else {
+    const int64_t s = ip.stride;
+    ip.layout = InputPlanes::Layout::phases;
+    const int64_t padded_h = p.h + p.pad_top + p.pad_bottom;
+    const int64_t padded_w = p.w + p.pad_left + p.pad_right;
+    ip.rows = (padded_h + s - 1) / s + 1;  // + 1 row of slack, as above
+    ip.row_stride = (padded_w + s - 1) / s;
+    ip.plane_floats = ip.rows * ip.row_stride;
+    ip.phases_h = std::min(s, p.kh);  // a 1x1 kernel reads one phase only
+    ip.phases_w = std::min(s, p.kw);
+    ip.channel_stride = ip.phases_h * ip.phases_w * ip.plane_floats;
+    for (int64_t ky = 0; ky < p.kh; ++ky)
+      for (int64_t kx = 0; kx < p.kw; ++kx) {
+        const int64_t phase = (ky % s) * ip.phases_w + (kx % s);
+        ip.tap_offset.push_back(
+            static_cast<int32_t>(phase * ip.plane_floats + (ky / s) * ip.row_stride + kx / s));
+      }
+  }
+  ip.q_count = ip.out_h * ip.row_stride;
+  if (p.c_in * ip.channel_stride > std::numeric_limits<int32_t>::max() / 2) {
+    throw InvalidArgument("convolution " + p.to_string() + ": input too large for 32-bit offsets");
+  }
+  return ip;
+}
+
+void fill_input_planes(const InputPlanes& ip, const ConvParams& p, const float* x, int64_t c_begin,
+                       int64_t c_end, float* out) {
+  for (int64_t c = c_begin; c < c_end; ++c) {
+    const float* src = x + c * p.h * p.w;
+    float* dst = out + c * ip.channel_stride;
+    std::fill_n(dst, ip.channel_stride, 0.0f);
+    if (ip.layout == InputPlanes::Layout::padded) {
+      for (int64_t y = 0; y < p.h; ++y)
+        std::memcpy(dst + ip.data_offset + y * ip.row_stride, src + y * p.w, p.w * sizeof(float));
+      continue;
+    }
+    // Phases: padded row r = i * s + py, column j * s + px, i.e. input (r - pad_top, ...).
+    const int64_t s = ip.stride;
+    for (int64_t py = 0; py < ip.phases_h; ++py) {
+      for (int64_t px = 0; px < ip.phases_w; ++px) {
+        float* phase = dst + (py * ip.phases_w + px) * ip.plane_floats;
+        for (int64_t i = 0; i < ip.rows; ++i) {
+          const int64_t y = i * s + py - p.pad_top;
+          if (y < 0 || y >= p.h) continue;
+          for (int64_t j = 0; j < ip.row_stride; ++j) {
+            const int64_t xx = j * s + px - p.pad_left;
+            if (xx >= 0 && xx < p.w) phase[i * ip.row_stride + j] = src[y * p.w + xx];
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace onexn::detail

@@ -1,0 +1,222 @@
+#include "onexn/sparse_conv.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "kernels/input_planes.hpp"
+#include "kernels/spmm_job.hpp"
+#include "onexn/error.hpp"
+
+namespace onexn {
+
+struct SparseConv::Plan {
+  ConvParams params;
+  detail::InputPlanes planes;
+  std::string pattern;  // "1x16" or "csr"
+  int lane_stride = 1, max_rows = 1;
+  std::vector<uint32_t> step_begin;
+  std::vector<int32_t> offset, tail_offset, row0, rows;
+  std::vector<float> weights;
+  detail::SpmmTileInfo tile;
+  int64_t tail_begin = INT64_MAX;  // direct layout: first flattened pixel read from staged columns
+  int64_t macs = 0;
+
+  int64_t groups() const { return static_cast<int64_t>(rows.size()); }
+  int64_t workspace() const {
+    if (planes.layout == detail::InputPlanes::Layout::direct) {
+      return tail_begin == INT64_MAX ? 0 : params.c_in * tile.pixels();
+    }
+    return planes.prepared_floats(params.c_in) + tile.pixels();
+  }
+};
+
+namespace {
+
+// Per-step input offsets for a step reading input channel `channel` at tap `tap`.
+void add_step(SparseConv::Plan& plan, int64_t channel, int64_t tap) {
+  plan.offset.push_back(static_cast<int32_t>(channel * plan.planes.channel_stride + plan.planes.tap_offset[tap]));
+  plan.tail_offset.push_back(static_cast<int32_t>(channel * plan.tile.pixels()));
+}
+
+void finish_plan(SparseConv::Plan& plan) {
+  const int64_t tile = plan.tile.pixels();
+  if (plan.planes.layout == detail::InputPlanes::Layout::direct && plan.planes.q_count % tile != 0) {
+    plan.tail_begin = plan.planes.q_count / tile * tile;
+  }
+  if (plan.planes.layout != detail::InputPlanes::Layout::direct) plan.tail_offset.clear();
+}
+
+// Splits `total` items into `parts` contiguous ranges of nearly equal weight; cost(i) >= 0.
+template <typename Cost>
+std::vector<int64_t> balanced_split(int64_t total, int parts, Cost cost) {
+  std::vector<double> prefix(total + 1, 0.0);
+  for (int64_t i = 0; i < total; ++i) prefix[i + 1] = prefix[i] + cost(i);
+  std::vector<int64_t> bounds(parts + 1, total);
+  bounds[0] = 0;
+  for (int k = 1; k < parts; ++k) {
+    const double target = prefix[total] * k / parts;
+    bounds[k] = std::lower_bound(prefix.begin(), prefix.end(), target) - prefix.begin();
+    bounds[k] = std::clamp(bounds[k], bounds[k - 1], total);
+  }
+  return bounds;
+}
+
+}  // namespace
+
+SparseConv::SparseConv(std::unique_ptr<Plan> plan) : plan_(std::move(plan)) {}
+SparseConv::SparseConv(SparseConv&&) noexcept = default;
+SparseConv& SparseConv::operator=(SparseConv&&) noexcept = default;
+SparseConv::~SparseConv() = default;
+
+SparseConv SparseConv::from_1xn(const ConvParams& p, const Packed1xN& w) {
+  if (!(w.shape == p.weight_shape())) {
+    throw InvalidArgument("1x" + std::to_string(w.n) + " weights " + w.shape.to_string() +
+                          " do not fit convolution " + p.to_string());
+  }
+  w.validate();
+  auto plan = std::make_unique<Plan>();
+  plan->params = p;
+  plan->planes = detail::plan_input_planes(p);
+  plan->pattern = "1x" + std::to_string(w.n);
+  plan->lane_stride = w.n;
+  plan->max_rows = w.n;
+  plan->tile = detail::spmm_tile_info(w.n, plan->planes.q_count);
+  const BlockGrid grid = w.grid();
+  const int64_t taps = w.shape.taps(), cig = w.shape.c_in_per_group;
+  plan->step_begin.push_back(0);
+  for (int64_t g = 0; g < grid.num_out_groups(); ++g) {
+    const int64_t conv_group = g / grid.groups_per_conv_group();
+    plan->row0.push_back(static_cast<int32_t>(grid.first_row(g)));
+    plan->rows.push_back(static_cast<int32_t>(grid.rows(g)));
+    for (uint32_t b = w.block_begin[g]; b < w.block_begin[g + 1]; ++b)
+      for (int64_t t = 0; t < taps; ++t) add_step(*plan, conv_group * cig + w.channel[b], t);
+    plan->step_begin.push_back(static_cast<uint32_t>(plan->offset.size()));
+  }
+  plan->weights = w.values;  // already one step after another, N lanes each
+  plan->macs = int64_t(plan->offset.size()) * w.n * p.out_h() * p.out_w();
+  finish_plan(*plan);
+  return SparseConv(std::move(plan));
+}
+
+SparseConv SparseConv::from_csr(const ConvParams& p, ConstWeightView w) {
+  if (!(w.shape == p.weight_shape())) {
+    throw InvalidArgument("weights " + w.shape.to_string() + " do not fit convolution " + p.to_string());
+  }
+  auto plan = std::make_unique<Plan>();
+  plan->params = p;
+  plan->planes = detail::plan_input_planes(p);
+  plan->pattern = "csr";
+  plan->tile = detail::spmm_tile_info(1, plan->planes.q_count);
+  const int64_t taps = w.shape.taps(), cig = w.shape.c_in_per_group, cog = w.shape.c_out_per_group();
+  plan->step_begin.push_back(0);
+  for (int64_t o = 0; o < w.shape.c_out; ++o) {
+    plan->row0.push_back(static_cast<int32_t>(o));
+    plan->rows.push_back(1);
+    for (int64_t c = 0; c < cig; ++c)
+      for (int64_t t = 0; t < taps; ++t) {
+        const float v = w.data[w.shape.index(o, c, 0, 0) + t];
+        if (v == 0.0f) continue;
+        add_step(*plan, (o / cog) * cig + c, t);
+        plan->weights.push_back(v);
+      }
+    plan->step_begin.push_back(static_cast<uint32_t>(plan->offset.size()));
+  }
+  plan->macs = int64_t(plan->offset.size()) * p.out_h() * p.out_w();
+  finish_plan(*plan);
+  return SparseConv(std::move(plan));
+}
+
+int64_t SparseConv::workspace_floats() const { return plan_->workspace(); }
+const ConvParams& SparseConv::params() const { return plan_->params; }
+int64_t SparseConv::macs_per_image() const { return plan_->macs; }
+
+std::string SparseConv::kernel_name() const {
+  static const char* layouts[] = {"direct", "padded", "phases"};
+  return plan_->pattern + " " + plan_->tile.name() + " " +
+         layouts[static_cast<int>(plan_->planes.layout)];
+}
+
+void SparseConv::run(const float* x, float* y, const Epilogue& epi, int threads) const {
+  std::vector<float> workspace(std::max<int64_t>(workspace_floats(), 1));
+  run(x, y, epi, threads, workspace.data());
+}
+
+void SparseConv::run(const float* x, float* y, const Epilogue& epi, int threads,
+                     float* workspace) const {
+  const Plan& plan = *plan_;
+  const ConvParams& p = plan.params;
+  const detail::InputPlanes& ip = plan.planes;
+  threads = std::max(1, threads);
+  const int64_t tile = plan.tile.pixels();
+  const int64_t n_tiles = (ip.q_count + tile - 1) / tile;
+
+  // Work split: by pixel tiles when there are plenty (every thread then does every group, so the
+  // uneven kept-block counts of the groups cannot unbalance threads); otherwise by groups, with
+  // ranges of equal cost (steps x row passes).
+  const bool split_pixels = n_tiles >= 4 * threads || plan.groups() < threads;
+  const std::vector<int64_t> bounds =
+      split_pixels ? balanced_split(n_tiles, threads, [](int64_t) { return 1.0; })
+                   : balanced_split(plan.groups(), threads, [&](int64_t g) {
+                       const int64_t passes = (plan.rows[g] + plan.tile.rows - 1) / plan.tile.rows;
+                       return double(plan.step_begin[g + 1] - plan.step_begin[g] + 1) * passes;
+                     });
+
+  detail::SpmmJob job;
+  job.step_begin = plan.step_begin.data();
+  job.offset = plan.offset.data();
+  job.weights = plan.weights.data();
+  job.row0 = plan.row0.data();
+  job.rows = plan.rows.data();
+  job.lane_stride = plan.lane_stride;
+  job.max_rows = plan.max_rows;
+  job.vectors = plan.tile.vectors;
+  job.q_count = ip.q_count;
+  job.row_stride = ip.row_stride;
+  job.out_w = ip.out_w;
+  job.out_plane = ip.out_h * ip.out_w;
+  job.tail_begin = plan.tail_begin;
+  job.tail_offset = plan.tail_offset.data();
+  job.tail_planes = workspace;
+  const bool direct = ip.layout == detail::InputPlanes::Layout::direct;
+  const int64_t in_image = p.c_in * p.h * p.w, out_image = p.c_out * job.out_plane;
+
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    for (int64_t n = 0; n < p.batch; ++n) {
+      const float* xn = x + n * in_image;
+      // Prepare this image's planes (or stage its last columns), channels split over threads.
+      const int64_t c0 = p.c_in * t / nt, c1 = p.c_in * (t + 1) / nt;
+      if (!direct) {
+        detail::fill_input_planes(ip, p, xn, c0, c1, workspace);
+        if (t == nt - 1) std::fill_n(workspace + ip.prepared_floats(p.c_in), tile, 0.0f);
+      } else if (plan.tail_begin != INT64_MAX) {
+        const int64_t cols = ip.q_count - plan.tail_begin;
+        for (int64_t c = c0; c < c1; ++c) {
+          float* dst = workspace + c * tile;
+          std::copy_n(xn + c * ip.channel_stride + plan.tail_begin, cols, dst);
+          std::fill(dst + cols, dst + tile, 0.0f);
+        }
+      }
+#pragma omp barrier
+      detail::SpmmJob mine = job;
+      mine.planes = direct ? xn : workspace;
+      mine.y = y + n * out_image;
+      mine.epilogue = epi;
+      if (epi.residual) mine.epilogue.residual = epi.residual + n * out_image;
+      if (t < static_cast<int>(bounds.size()) - 1) {
+        if (split_pixels) {
+          const int64_t q0 = bounds[t] * tile, q1 = std::min(bounds[t + 1] * tile, ip.q_count);
+          if (q0 < q1) detail::spmm_run(mine, 0, plan.groups(), q0, q1);
+        } else if (bounds[t] < bounds[t + 1]) {
+          detail::spmm_run(mine, bounds[t], bounds[t + 1], 0, ip.q_count);
+        }
+      }
+#pragma omp barrier
+    }
+  }
+}
+
+}  // namespace onexn

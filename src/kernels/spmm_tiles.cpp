@@ -1,0 +1,250 @@
+// SIMD tile kernels of the sparse convolutions, one source for every target through Highway's
+// dynamic dispatch (AVX-512, AVX2, SSE4 on x86; NEON on ARM; scalar elsewhere).
+//
+// Tile contract: a tile computes R output rows x P vectors of L consecutive flattened pixels
+// (L = lanes of the target). Its K loop visits the group's steps; each step loads P vectors of
+// input at planes + offset[s] + q0 (unaligned) and broadcasts R weights, then does R*P
+// multiply-adds: a dense GEMM micro-kernel whose K dimension is indexed. Input loads may run up to
+// P*L - 1 floats past the last valid pixel: the operator gives prepared planes that much slack and
+// stages the caller's data for the last tile of the direct layout. Weight reads stay within the
+// step's lane_stride lanes (R divides lane_stride; padding lanes of short groups are zero).
+// Stores never touch invalid pixels or rows.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/spmm_tiles.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cmath>
+#include <string>
+
+#include "kernels/spmm_job.hpp"
+
+HWY_BEFORE_NAMESPACE();
+namespace onexn::detail {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+using D = hn::ScalableTag<float>;
+using V = hn::Vec<D>;
+
+// Vector registers the tile may fill: 32 on AVX-512 and AArch64, 16 on AVX2, SSE4 and ARMv7.
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL || (HWY_ARCH_ARM_A64 && HWY_TARGET == HWY_NEON)
+constexpr int kVectorRegisters = 32;
+#else
+constexpr int kVectorRegisters = 16;
+#endif
+
+// Rows per tile for groups of up to max_rows rows: the whole group up to 16 rows (8 with 16
+// registers); more rows take several passes over the group's steps.
+constexpr int TileRows(int max_rows) {
+  const int cap = kVectorRegisters == 32 ? 16 : 8;
+  return max_rows < cap ? max_rows : cap;
+}
+
+// Pixel vectors per tile the registers allow for R rows: R * P accumulators, P input vectors and
+// one broadcast weight, leaving a few registers spare.
+constexpr int MaxTileVectors(int rows) {
+  const int budget = kVectorRegisters - 4;
+  int p = 1;
+  while ((rows + 1) * (p + 1) + 1 <= budget && p < 12) ++p;
+  return p;
+}
+
+// The activation as a clamp: relu [0, inf), relu6 [0, 6], clip [min, max], none: no clamp. Kept
+// as floats: vectors made from them before the K loop would hold registers the tile needs.
+struct Epi {
+  Activation activation;
+  float lo, hi;
+};
+
+HWY_INLINE Epi MakeEpi(const Epilogue& epi) {
+  float lo = -INFINITY, hi = INFINITY;
+  if (epi.activation == Activation::relu) lo = 0.0f;
+  if (epi.activation == Activation::relu6) lo = 0.0f, hi = 6.0f;
+  if (epi.activation == Activation::clip) lo = epi.clip_min, hi = epi.clip_max;
+  return {epi.activation, lo, hi};
+}
+
+HWY_INLINE V Activate(const Epi& e, V v) {
+  const D d;
+  return e.activation == Activation::none ? v
+                                          : hn::Min(hn::Max(v, hn::Set(d, e.lo)), hn::Set(d, e.hi));
+}
+
+HWY_INLINE float ActivateScalar(const Epi& e, float v) {
+  return e.activation == Activation::none ? v : std::min(std::max(v, e.lo), e.hi);
+}
+
+// dst[i] = activation(src[i] + bias (+ res[i])) for i < n; src, dst, res unaligned.
+HWY_INLINE void EpilogueCopy(const Epi& e, float bias, const float* HWY_RESTRICT src,
+                             const float* HWY_RESTRICT res, float* HWY_RESTRICT dst, int64_t n) {
+  const D d;
+  const int64_t L = static_cast<int64_t>(hn::Lanes(d));
+  const V b = hn::Set(d, bias);
+  int64_t i = 0;
+  for (; i + L <= n; i += L) {
+    V v = hn::Add(hn::LoadU(d, src + i), b);
+    if (res) v = hn::Add(v, hn::LoadU(d, res + i));
+    hn::StoreU(Activate(e, v), d, dst + i);
+  }
+  for (; i < n; ++i) dst[i] = ActivateScalar(e, src[i] + bias + (res ? res[i] : 0.0f));
+}
+
+template <int R, int P>
+HWY_INLINE void Accumulate(const float* HWY_RESTRICT x, const int32_t* HWY_RESTRICT offset,
+                           const float* HWY_RESTRICT w, int64_t lane_stride, int64_t steps,
+                           V (&acc)[R][P]) {
+  const D d;
+  constexpr size_t L = hn::MaxLanes(D());
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 16
+    for (int p = 0; p < P; ++p) acc[r][p] = hn::Zero(d);
+  for (int64_t s = 0; s < steps; ++s) {
+    const float* HWY_RESTRICT xs = x + offset[s];
+    const float* HWY_RESTRICT ws = w + s * lane_stride;
+    V xv[P];
+#pragma GCC unroll 16
+    for (int p = 0; p < P; ++p) xv[p] = hn::LoadU(d, xs + p * L);
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      const V wr = hn::Set(d, ws[r]);
+#pragma GCC unroll 16
+      for (int p = 0; p < P; ++p) acc[r][p] = hn::MulAdd(wr, xv[p], acc[r][p]);
+    }
+  }
+}
+
+// Writes rows [row, row + valid_rows) x pixels [q0, q0 + qn) of the tile with the epilogue.
+template <int R, int P>
+HWY_INLINE void StoreTile(const SpmmJob& job, const Epi& e, V (&acc)[R][P], int64_t row,
+                          int valid_rows, int64_t q0, int64_t qn) {
+  const D d;
+  constexpr int64_t L = static_cast<int64_t>(hn::MaxLanes(D()));
+  const float* bias = job.epilogue.bias;
+  const float* residual = job.epilogue.residual;
+  if (job.row_stride == job.out_w && qn == P * L) {
+    // Every pixel of the tile is valid and y is contiguous along q: store from registers.
+    for (int r = 0; r < valid_rows; ++r) {
+      const int64_t base = (row + r) * job.out_plane + q0;
+      const V b = hn::Set(d, bias ? bias[row + r] : 0.0f);
+#pragma GCC unroll 16
+      for (int p = 0; p < P; ++p) {
+        V v = hn::Add(acc[r][p], b);
+        if (residual) v = hn::Add(v, hn::LoadU(d, residual + base + p * L));
+        hn::StoreU(Activate(e, v), d, job.y + base + p * L);
+      }
+    }
+    return;
+  }
+  // Otherwise go through a buffer and copy the valid runs of each output row. (GCC cannot see that
+  // only the rows stored here are read back.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+  HWY_ALIGN float buf[R * P * L];
+  for (int r = 0; r < valid_rows; ++r)
+    for (int p = 0; p < P; ++p) hn::Store(acc[r][p], d, buf + (r * P + p) * L);
+  for (int64_t q = q0; q < q0 + qn;) {
+    const int64_t oy = q / job.row_stride, ox = q % job.row_stride;
+    const int64_t run_end = std::min(q0 + qn, (oy + 1) * job.row_stride);
+    if (ox < job.out_w) {
+      const int64_t n = std::min(run_end - q, job.out_w - ox);
+      const int64_t out = oy * job.out_w + ox;
+      for (int r = 0; r < valid_rows; ++r) {
+        const int64_t at = (row + r) * job.out_plane + out;
+        EpilogueCopy(e, bias ? bias[row + r] : 0.0f, buf + r * P * L + (q - q0),
+                     residual ? residual + at : nullptr, job.y + at, n);
+      }
+    }
+    q = run_end;
+  }
+#pragma GCC diagnostic pop
+}
+
+template <int R, int P>
+void RunTiles(const SpmmJob& job, int64_t g_begin, int64_t g_end, int64_t q_begin, int64_t q_end) {
+  constexpr int64_t TL = P * static_cast<int64_t>(hn::MaxLanes(D()));
+  const Epi e = MakeEpi(job.epilogue);
+  for (int64_t q0 = q_begin; q0 < q_end; q0 += TL) {
+    const int64_t qn = std::min(TL, q_end - q0);
+    const bool tail = q0 >= job.tail_begin;
+    const float* x = tail ? job.tail_planes + (q0 - job.tail_begin) : job.planes + q0;
+    const int32_t* offsets = tail ? job.tail_offset : job.offset;
+    for (int64_t g = g_begin; g < g_end; ++g) {
+      const int64_t s0 = job.step_begin[g], s1 = job.step_begin[g + 1];
+      const int rows = job.rows[g];
+      for (int r0 = 0; r0 < rows; r0 += R) {
+        V acc[R][P];
+        Accumulate<R, P>(x, offsets + s0, job.weights + s0 * job.lane_stride + r0,
+                         job.lane_stride, s1 - s0, acc);
+        StoreTile<R, P>(job, e, acc, job.row0[g] + r0, std::min(R, rows - r0), q0, qn);
+      }
+    }
+  }
+}
+
+template <int R>
+void RunRows(const SpmmJob& job, int64_t g0, int64_t g1, int64_t q0, int64_t q1) {
+  constexpr int kMax = MaxTileVectors(R);
+  switch (std::min(job.vectors, kMax)) {
+    case 1: return RunTiles<R, 1>(job, g0, g1, q0, q1);
+    case 2: return RunTiles<R, 2>(job, g0, g1, q0, q1);
+    case 3: return RunTiles<R, (kMax < 3 ? kMax : 3)>(job, g0, g1, q0, q1);
+    default: return RunTiles<R, kMax>(job, g0, g1, q0, q1);
+  }
+}
+
+void SpmmRunImpl(const SpmmJob& job, int64_t g0, int64_t g1, int64_t q0, int64_t q1) {
+  switch (TileRows(job.max_rows)) {
+    case 1: return RunRows<1>(job, g0, g1, q0, q1);
+    case 2: return RunRows<2>(job, g0, g1, q0, q1);
+    case 4: return RunRows<4>(job, g0, g1, q0, q1);
+    case 8: return RunRows<8>(job, g0, g1, q0, q1);
+    default: return RunRows<TileRows(16)>(job, g0, g1, q0, q1);
+  }
+}
+
+// The tile for a layer: R from N; P among 1, 2, 3 and the register limit, the widest whose
+// rounding of q_count up to whole tiles wastes at most an eighth more than the narrowest's.
+SpmmTileInfo TileInfoImpl(int max_rows, int64_t q_count) {
+  const int rows = TileRows(max_rows);
+  const int p_max = MaxTileVectors(rows);
+  const int64_t L = static_cast<int64_t>(hn::MaxLanes(D()));
+  auto padded = [&](int p) { return (q_count + p * L - 1) / (p * L) * (p * L); };
+  int best = 1;
+  for (int p : {2, 3, p_max}) {
+    if (p > p_max) continue;
+    if (padded(p) * 8 <= padded(1) * 9) best = p;
+  }
+  if (const char* forced = std::getenv("ONEXN_TILE_VECTORS")) best = std::clamp(std::atoi(forced), 1, p_max);
+  if (best > 3) best = p_max;
+  return {rows, best, static_cast<int>(L), HWY_TARGET};
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace onexn::detail
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace onexn::detail {
+
+HWY_EXPORT(SpmmRunImpl);
+HWY_EXPORT(TileInfoImpl);
+
+void spmm_run(const SpmmJob& job, int64_t g_begin, int64_t g_end, int64_t q_begin, int64_t q_end) {
+  HWY_DYNAMIC_DISPATCH(SpmmRunImpl)(job, g_begin, g_end, q_begin, q_end);
+}
+
+SpmmTileInfo spmm_tile_info(int max_rows, int64_t q_count) {
+  return HWY_DYNAMIC_DISPATCH(TileInfoImpl)(max_rows, q_count);
+}
+
+std::string SpmmTileInfo::name() const {
+  return std::string(hwy::TargetName(target)) + " " + std::to_string(rows) + "x" +
+         std::to_string(vectors);
+}
+
+}  // namespace onexn::detail
+#endif

@@ -1,0 +1,193 @@
+// The fast sparse convolutions (1xN and CSR) against the scalar dense reference, on random shapes
+// that hit the awkward cases: leftover pixels and channels, C_out not divisible by N, all-zero
+// groups, every layout (direct, padded, phases), strides 1 and 2, groups, batch > 1, threads,
+// every epilogue; on every SIMD target this CPU can run.
+#include <gtest/gtest.h>
+#include <hwy/targets.h>
+
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "onexn/error.hpp"
+#include "onexn/mask.hpp"
+#include "onexn/reference_conv.hpp"
+#include "onexn/sparse_conv.hpp"
+#include "support/test_support.hpp"
+
+namespace onexn {
+namespace {
+
+struct Case {
+  ConvParams p;
+  int n = 4;
+  double sparsity = 0.5;  // 1.0: every block zero
+  Epilogue epi;
+  int threads = 1;
+};
+
+ConvParams random_params(std::mt19937& rng) {
+  auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  static constexpr int64_t kKernels[] = {1, 1, 3, 3, 5, 7};
+  ConvParams p;
+  p.kh = p.kw = kKernels[pick(0, 5)];
+  if (pick(0, 5) == 0) p.kw = p.kh == 1 ? 3 : 1;  // non-square kernels too
+  p.batch = pick(1, 3);
+  p.groups = pick(0, 3) == 0 ? 2 : 1;
+  p.c_in = p.groups * pick(1, 24);
+  p.c_out = p.groups * pick(1, 40);
+  p.stride_h = p.stride_w = pick(1, 2);
+  if (pick(0, 2) > 0) {
+    p.pad_top = pick(0, p.kh / 2 + 1);
+    p.pad_bottom = pick(0, p.kh / 2 + 1);
+    p.pad_left = pick(0, p.kw / 2 + 1);
+    p.pad_right = pick(0, p.kw / 2 + 1);
+  }
+  p.h = pick(std::max<int64_t>(1, p.kh - p.pad_top - p.pad_bottom), p.kh + 30);
+  p.w = pick(std::max<int64_t>(1, p.kw - p.pad_left - p.pad_right), p.kw + 30);
+  return p;
+}
+
+// Runs both sparse kernels on one case and compares them with conv2d_dense_ref.
+void check_case(const Case& c, uint32_t seed, std::set<std::string>* kernels = nullptr) {
+  const ConvParams& p = c.p;
+  const WeightShape ws = p.weight_shape();
+  std::vector<float> w = test::random_values(ws.numel(), seed);
+  const std::vector<float> x = test::random_values(p.input_numel(), seed + 1);
+  Mask mask = c.sparsity >= 1.0 ? Mask(ws.numel(), 0)
+                                : compute_mask({w.data(), ws}, Pattern::one_by_n(c.n), c.sparsity);
+  apply_mask({w.data(), ws}, mask);
+  std::vector<float> ref(p.output_numel());
+  conv2d_dense_ref(p, x.data(), w.data(), c.epi, ref.data());
+
+  const SparseConv block = SparseConv::from_1xn(p, pack_1xn({w.data(), ws}, c.n));
+  const SparseConv csr = SparseConv::from_csr(p, {w.data(), ws});
+  for (const SparseConv* conv : {&block, &csr}) {
+    std::vector<float> y(p.output_numel(), NAN);
+    conv->run(x.data(), y.data(), c.epi, c.threads);
+    // The reference sums in double, the kernels in float over up to 1176 products (24 channels x
+    // 49 taps) in another order: allow 1e-4 of the largest output. A wrong or missing weight
+    // costs errors of order 1e-1.
+    EXPECT_LE(test::max_relative_error(y, ref), 1e-4)
+        << conv->kernel_name() << " on " << p.to_string() << ", 1x" << c.n << " p=" << c.sparsity
+        << ", threads " << c.threads << ", activation " << int(c.epi.activation)
+        << (c.epi.residual ? " + residual" : "");
+    if (kernels) kernels->insert(conv->kernel_name());
+  }
+}
+
+void run_random_cases(int count, uint32_t seed, std::set<std::string>* kernels) {
+  std::mt19937 rng(seed);
+  const double sparsities[] = {0.0, 0.5, 0.95, 1.0};
+  for (int i = 0; i < count; ++i) {
+    Case c;
+    c.p = random_params(rng);
+    c.n = kBlockSizes[rng() % std::size(kBlockSizes)];
+    c.sparsity = sparsities[rng() % 4];
+    c.threads = 1 + rng() % 3;
+    std::vector<float> bias = test::random_values(c.p.c_out, seed + i);
+    std::vector<float> residual = test::random_values(c.p.output_numel(), seed + 7 * i);
+    if (rng() % 4) c.epi.bias = bias.data();
+    if (rng() % 3 == 0) c.epi.residual = residual.data();
+    c.epi.activation = static_cast<Activation>(rng() % 4);
+    c.epi.clip_min = -0.25f;
+    c.epi.clip_max = 0.5f;
+    check_case(c, seed + 100 * i, kernels);
+    if (::testing::Test::HasFailure()) return;
+  }
+}
+
+TEST(SparseConv, MatchesTheReferenceOnRandomShapesOnEveryTarget) {
+  std::set<std::string> kernels;
+  std::set<std::string> targets;
+  for (int64_t target : hwy::SupportedAndGeneratedTargets()) {
+    hwy::SetSupportedTargetsForTest(target);
+    run_random_cases(60, 1000 + static_cast<uint32_t>(target % 997), &kernels);
+    for (const auto& k : kernels) {  // "1x16 AVX3 16x1 padded": the second word is the target
+      std::istringstream words(k);
+      std::string pattern, target;
+      words >> pattern >> target;
+      targets.insert(target);
+    }
+  }
+  hwy::SetSupportedTargetsForTest(0);
+  std::string seen;
+  for (const auto& t : targets) seen += t + " ";
+  std::cout << "targets tested: " << seen << "(" << kernels.size() << " kernel variants)\n";
+  EXPECT_GE(targets.size(), 1u);
+#if defined(__x86_64__)
+  if (hwy::SupportedTargets() & HWY_AVX3) {
+    EXPECT_GE(targets.size(), 3u) << seen;
+  }
+#endif
+}
+
+TEST(SparseConv, ResNetLikeShapesWithLongTails) {
+  // Channel counts and spatial sizes of real layers (7x7 and 14x14 tails, 3x3 stride 2, 1x1
+  // stride 2), with 2 threads, at the pattern sizes the benchmarks use.
+  const int64_t shapes[][6] = {  // c_in, c_out, hw, k, stride, pad
+      {64, 64, 56, 3, 1, 1}, {256, 64, 14, 1, 1, 0}, {128, 128, 28, 3, 2, 1},
+      {512, 100, 7, 3, 1, 1}, {96, 200, 13, 1, 2, 0}, {33, 48, 9, 5, 1, 2}};
+  for (const auto& s : shapes) {
+    for (int n : {4, 16}) {
+      Case c;
+      c.p.c_in = s[0];
+      c.p.c_out = s[1];
+      c.p.h = c.p.w = s[2];
+      c.p.kh = c.p.kw = s[3];
+      c.p.stride_h = c.p.stride_w = s[4];
+      c.p.pad_top = c.p.pad_left = c.p.pad_bottom = c.p.pad_right = s[5];
+      c.n = n;
+      c.sparsity = 0.7;
+      c.threads = 2;
+      std::vector<float> bias = test::random_values(c.p.c_out, 3);
+      c.epi.bias = bias.data();
+      c.epi.activation = Activation::relu;
+      check_case(c, 42);
+    }
+  }
+}
+
+TEST(SparseConv, RejectsWhatItDoesNotCover) {
+  ConvParams p;
+  p.c_in = 8;
+  p.c_out = 8;
+  p.h = p.w = 9;
+  p.kh = p.kw = 3;
+  const WeightShape ws = p.weight_shape();
+  const std::vector<float> w = test::random_values(ws.numel(), 5);
+  ConvParams dilated = p;
+  dilated.dilation_h = dilated.dilation_w = 2;
+  EXPECT_THROW(SparseConv::from_1xn(dilated, pack_1xn({w.data(), ws}, 4)), InvalidArgument);
+  ConvParams uneven = p;
+  uneven.stride_h = 2;
+  EXPECT_THROW(SparseConv::from_csr(uneven, {w.data(), ws}), InvalidArgument);
+  ConvParams wider = p;
+  wider.c_out = 16;
+  EXPECT_THROW(SparseConv::from_1xn(wider, pack_1xn({w.data(), ws}, 4)), InvalidArgument);
+}
+
+TEST(SparseConv, ConcurrentRunsWithTheirOwnWorkspacesAgree) {
+  ConvParams p;
+  p.c_in = 32;
+  p.c_out = 48;
+  p.h = p.w = 20;
+  p.kh = p.kw = 3;
+  p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = 1;
+  const WeightShape ws = p.weight_shape();
+  std::vector<float> w = test::random_values(ws.numel(), 8);
+  apply_mask({w.data(), ws}, compute_mask({w.data(), ws}, Pattern::one_by_n(8), 0.6));
+  const SparseConv conv = SparseConv::from_1xn(p, pack_1xn({w.data(), ws}, 8));
+  const std::vector<float> x = test::random_values(p.input_numel(), 9);
+  std::vector<float> first(p.output_numel());
+  conv.run(x.data(), first.data(), {}, 1);
+  std::vector<std::vector<float>> outs(4, std::vector<float>(p.output_numel()));
+  std::vector<std::thread> pool;
+  for (auto& out : outs) pool.emplace_back([&] { conv.run(x.data(), out.data(), {}, 1); });
+  for (auto& t : pool) t.join();
+  for (const auto& out : outs) EXPECT_EQ(out, first);  // deterministic for a thread count
+}
+
+}  // namespace
+}  // namespace onexn
