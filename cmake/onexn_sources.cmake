@@ -1,5 +1,7 @@
 # The source lists, one per target, kept apart from the build logic.
-set(ONEXN_CORE_SOURCES
+
+# format <- prune <- kernels: no ONNX, no oneDNN; this is all a cross build for ARM needs.
+set(ONEXN_KERNELS_SOURCES
   src/format/weight_shape.cpp
   src/format/block_grid.cpp
   src/format/packed_1xn.cpp
@@ -16,8 +18,13 @@ set(ONEXN_CORE_SOURCES
   src/kernels/input_planes.cpp
   src/kernels/spmm_tiles.cpp
   src/kernels/sparse_conv.cpp
-  src/kernels/dnnl_conv.cpp
   src/kernels/conv_shapes.cpp
+)
+list(TRANSFORM ONEXN_KERNELS_SOURCES PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/)
+
+# graph / runtime, and the oneDNN dense convolution.
+set(ONEXN_CORE_SOURCES
+  src/kernels/dnnl_conv.cpp
   src/graph/onnx_model.cpp
   src/graph/onnx_tensor.cpp
   src/graph/weighted_layers.cpp
