@@ -33,10 +33,18 @@ set(ONEXN_CORE_SOURCES
 )
 list(TRANSFORM ONEXN_CORE_SOURCES PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/)
 
+# Benchmark harness shared by the CLI's bench commands and the Google Benchmark binaries.
+set(ONEXN_BENCH_SOURCES
+  bench/layer_bench.cpp
+  bench/xnnpack_conv.cpp
+)
+list(TRANSFORM ONEXN_BENCH_SOURCES PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/)
+
 set(ONEXN_CLI_SOURCES
   tools/onexn/main.cpp
   tools/onexn/cmd_inspect.cpp
   tools/onexn/cmd_prune.cpp
   tools/onexn/layer_table.cpp
+  tools/onexn/cmd_bench_layers.cpp
 )
 list(TRANSFORM ONEXN_CLI_SOURCES PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/)

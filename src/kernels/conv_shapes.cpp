@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <fstream>
 #include <map>
@@ -99,18 +100,22 @@ ConvShape parse_conv_shape(std::string_view line) {
   const int64_t ow = f.count("ow")   ? f["ow"]
                      : f.count("iw") ? out_size(p.w, p.kw, p.stride_w, p.pad_left, dw)
                                      : oh;
-  // benchdnn: the far-side padding is what makes the requested output size come out.
-  p.pad_bottom = (oh - 1) * p.stride_h + (p.kh - 1) * p.dilation_h + 1 - p.h - p.pad_top;
-  p.pad_right = (ow - 1) * p.stride_w + (p.kw - 1) * p.dilation_w + 1 - p.w - p.pad_left;
-  if (p.pad_bottom < 0 || p.pad_right < 0) {
-    fail(fmt::format("output {}x{} is smaller than the input and kernel allow", oh, ow));
+  // benchdnn: the far-side padding is what makes the requested output size come out. When it is
+  // negative the last input rows are simply never read (1x1 stride 2 on an even size): use 0.
+  p.pad_bottom = std::max<int64_t>(0, (oh - 1) * p.stride_h + (p.kh - 1) * p.dilation_h + 1 - p.h - p.pad_top);
+  p.pad_right = std::max<int64_t>(0, (ow - 1) * p.stride_w + (p.kw - 1) * p.dilation_w + 1 - p.w - p.pad_left);
+  if (p.pad_bottom >= (p.kh - 1) * p.dilation_h + 1 || p.pad_right >= (p.kw - 1) * p.dilation_w + 1) {
+    fail(fmt::format("output {}x{} has rows or columns that read no input", oh, ow));
   }
   try {
     p.validate();
   } catch (const InvalidArgument& e) {
     fail(e.what());
   }
-  if (p.out_h() != oh || p.out_w() != ow) fail("inconsistent output size");
+  if (p.out_h() != oh || p.out_w() != ow) {
+    fail(fmt::format("output {}x{} does not follow from the input, kernel, stride and padding ({}x{})",
+                     oh, ow, p.out_h(), p.out_w()));
+  }
   if (shape.name.empty()) shape.name = shape.text;
   return shape;
 }

@@ -12,6 +12,7 @@
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/spmm_tiles.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/cache_control.h>
 #include <hwy/highway.h>
 
 #include <algorithm>
@@ -92,6 +93,10 @@ HWY_INLINE void EpilogueCopy(const Epi& e, float bias, const float* HWY_RESTRICT
   for (; i < n; ++i) dst[i] = ActivateScalar(e, src[i] + bias + (res ? res[i] : 0.0f));
 }
 
+// How many steps ahead the K loop prefetches its input: the steps jump between channel planes
+// and taps, which hardware prefetchers do not follow.
+constexpr int64_t kPrefetchSteps = 8;
+
 template <int R, int P>
 HWY_INLINE void Accumulate(const float* HWY_RESTRICT x, const int32_t* HWY_RESTRICT offset,
                            const float* HWY_RESTRICT w, int64_t lane_stride, int64_t steps,
@@ -104,6 +109,11 @@ HWY_INLINE void Accumulate(const float* HWY_RESTRICT x, const int32_t* HWY_RESTR
     for (int p = 0; p < P; ++p) acc[r][p] = hn::Zero(d);
   for (int64_t s = 0; s < steps; ++s) {
     const float* HWY_RESTRICT xs = x + offset[s];
+    if (s + kPrefetchSteps < steps) {
+      const float* ahead = x + offset[s + kPrefetchSteps];
+#pragma GCC unroll 16
+      for (int p = 0; p <= P * static_cast<int>(L) / 16; ++p) hwy::Prefetch(ahead + p * 16);
+    }
     const float* HWY_RESTRICT ws = w + s * lane_stride;
     V xv[P];
 #pragma GCC unroll 16

@@ -14,5 +14,6 @@ struct Command {
 
 Command add_inspect_command(CLI::App& app);
 Command add_prune_command(CLI::App& app);
+Command add_bench_layers_command(CLI::App& app);
 
 }  // namespace onexn::cli

@@ -1,0 +1,123 @@
+#include "layer_bench.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <memory>
+
+#include "onexn/dnnl_conv.hpp"
+#include "onexn/mask.hpp"
+#include "onexn/packed_1xn.hpp"
+#include "onexn/sparse_conv.hpp"
+#include "timing.hpp"
+#include "xnnpack_conv.hpp"
+
+namespace onexn::bench {
+namespace {
+
+std::vector<float> random_uniform(int64_t count, uint32_t seed) {
+  // A small LCG: reproducible and fast for the tens of millions of values a layer needs.
+  std::vector<float> v(count);
+  uint32_t s = seed * 2654435761u + 1;
+  for (float& x : v) {
+    s = s * 1664525u + 1013904223u;
+    x = float(s >> 8) / float(1u << 24) * 2.0f - 1.0f;
+  }
+  return v;
+}
+
+double max_relative_error(const std::vector<float>& a, const std::vector<float>& b) {
+  double scale = 1e-30, diff = 0;
+  for (size_t i = 0; i < b.size(); ++i) {
+    scale = std::max(scale, double(std::abs(b[i])));
+    diff = std::max(diff, double(std::abs(a[i] - b[i])));
+  }
+  return diff / scale;
+}
+
+std::vector<float> pruned(const std::vector<float>& w, const WeightShape& s, const Pattern& pattern,
+                          double p) {
+  std::vector<float> out = w;
+  apply_mask({out.data(), s}, compute_mask({out.data(), s}, pattern, p));
+  return out;
+}
+
+// oneDNN's output for the given weights, at its best layout, for checking the sparse kernels.
+std::vector<float> dense_output(const ConvParams& p, const std::vector<float>& w, const Epilogue& epi,
+                                const std::vector<float>& x, int threads) {
+  DnnlConv conv(p, w.data(), epi, DnnlConv::Layout::best, threads);
+  std::vector<float> y(p.output_numel());
+  conv.run(x.data(), y.data(), threads);
+  return y;
+}
+
+}  // namespace
+
+std::vector<LayerBenchRow> bench_layer(const ConvShape& shape, const LayerBenchOptions& o) {
+  const ConvParams& p = shape.params;
+  const WeightShape ws = p.weight_shape();
+  const std::vector<float> w = random_uniform(ws.numel(), o.seed);
+  const std::vector<float> x = random_uniform(p.input_numel(), o.seed + 1);
+  const std::vector<float> bias = random_uniform(p.c_out, o.seed + 2);
+  Epilogue epi;
+  epi.bias = bias.data();
+  epi.activation = Activation::relu;
+  std::vector<float> y(p.output_numel());
+  const double dense_flops = 2.0 * double(p.dense_macs());
+
+  std::vector<LayerBenchRow> rows;
+  for (int threads : o.threads) {
+    DnnlConv dense(p, w.data(), epi, DnnlConv::Layout::best, threads);
+    dense.set_input(x.data());
+    const double dense_ms = median_ms([&] { dense.execute(threads); }, o.warmup, o.runs);
+
+    // CSR does not depend on N: time it once per sparsity.
+    std::map<double, std::pair<double, std::string>> csr;
+    for (double sp : o.sparsities) {
+      const std::vector<float> wu = pruned(w, ws, Pattern::unstructured(), sp);
+      const SparseConv conv = SparseConv::from_csr(p, {wu.data(), ws});
+      std::vector<float> work(std::max<int64_t>(1, conv.workspace_floats()));
+      const double ms = median_ms([&] { conv.run(x.data(), y.data(), epi, threads, work.data()); },
+                                  o.warmup, o.runs);
+      csr[sp] = {ms, conv.kernel_name()};
+      const double err = max_relative_error(y, dense_output(p, wu, epi, x, threads));
+      if (err > 1e-3) csr[sp].second += " (WRONG: error " + std::to_string(err) + ")";
+    }
+
+    for (int n : o.block_sizes) {
+      for (double sp : o.sparsities) {
+        LayerBenchRow r;
+        r.shape = shape.name;
+        r.text = shape.text;
+        r.n = n;
+        r.sparsity = sp;
+        r.threads = threads;
+        r.dense_ms = dense_ms;
+        r.dense_impl = dense.implementation();
+        r.dense_gflops = dense_flops / dense_ms / 1e6;
+        const std::vector<float> wp = pruned(w, ws, Pattern::one_by_n(n), sp);
+        const SparseConv conv = SparseConv::from_1xn(p, pack_1xn({wp.data(), ws}, n));
+        std::vector<float> work(std::max<int64_t>(1, conv.workspace_floats()));
+        r.sparse_ms = median_ms([&] { conv.run(x.data(), y.data(), epi, threads, work.data()); },
+                                o.warmup, o.runs);
+        r.sparse_kernel = conv.kernel_name();
+        r.sparse_effective_gflops = dense_flops / r.sparse_ms / 1e6;
+        r.sparse_actual_gflops = 2.0 * double(conv.macs_per_image() * p.batch) / r.sparse_ms / 1e6;
+        const std::vector<float> expected = dense_output(p, wp, epi, x, threads);
+        r.max_error = max_relative_error(y, expected);
+        std::tie(r.csr_ms, r.csr_kernel) = csr[sp];
+        if (o.xnnpack && XnnpackConv::applies(p)) {
+          XnnpackConv xnn(p, wp.data(), bias.data(), 0.0f, INFINITY, threads);
+          r.xnnpack_ms = median_ms([&] { xnn.run(x.data(), y.data()); }, o.warmup, o.runs);
+          r.max_error = std::max(r.max_error, max_relative_error(y, expected));
+        }
+        rows.push_back(r);
+      }
+    }
+  }
+  return rows;
+}
+
+}  // namespace onexn::bench
