@@ -4,6 +4,7 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <string>
 
 #include "onexn/error.hpp"
@@ -26,10 +27,12 @@ void copy_bytes(void* to, const void* from, size_t n) {
   if (n) std::memcpy(to, from, n);
 }
 
-size_t align_up(size_t x) { return (x + kAlign - 1) / kAlign * kAlign; }
+// Sizes are computed in 64 bits on every host: on 32-bit ARM a corrupt header's counts times 4
+// would wrap size_t and could match a short buffer's size.
+uint64_t align_up(uint64_t x) { return (x + kAlign - 1) / kAlign * kAlign; }
 
 struct Layout {
-  size_t begin_offset, channel_offset, values_offset, total;
+  uint64_t begin_offset, channel_offset, values_offset, total;
 };
 
 Layout layout_for(uint64_t groups, uint64_t blocks, uint64_t block_floats) {
@@ -59,6 +62,9 @@ std::vector<uint8_t> to_bytes(const Packed1xN& p) {
   }
   const uint64_t groups = p.block_begin.size() - 1;
   const Layout l = layout_for(groups, p.channel.size(), p.block_stride());
+  if (l.total > std::numeric_limits<size_t>::max()) {
+    throw Error("packed 1xN weights " + p.shape.to_string() + ": too large for this host");
+  }
   std::vector<uint8_t> out(l.total, 0);
   const uint32_t header[11] = {
       Packed1xN::kFormatVersion,
@@ -102,7 +108,7 @@ Packed1xN packed_1xn_from_bytes(std::span<const uint8_t> bytes) {
   const uint64_t groups = h[7], blocks = h[8];
   const uint64_t block_floats = uint64_t(h[4]) * h[5] * h[1];
   const Layout l = layout_for(groups, blocks, block_floats);
-  if (bytes.size() != l.total) {
+  if (uint64_t{bytes.size()} != l.total) {
     throw Error("packed 1xN weights: " + std::to_string(bytes.size()) + " bytes, the header implies " +
                 std::to_string(l.total) + " (truncated or corrupt)");
   }
