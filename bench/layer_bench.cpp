@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 
+#include "onexn/aligned_buffer.hpp"
 #include "onexn/dnnl_conv.hpp"
 #include "onexn/mask.hpp"
 #include "onexn/packed_1xn.hpp"
@@ -17,18 +18,16 @@
 namespace onexn::bench {
 namespace {
 
-std::vector<float> random_uniform(int64_t count, uint32_t seed) {
-  // A small LCG: reproducible and fast for the tens of millions of values a layer needs.
-  std::vector<float> v(count);
+// A small LCG: reproducible and fast for the tens of millions of values a layer needs.
+void fill_uniform(std::span<float> v, uint32_t seed) {
   uint32_t s = seed * 2654435761u + 1;
   for (float& x : v) {
     s = s * 1664525u + 1013904223u;
     x = float(s >> 8) / float(1u << 24) * 2.0f - 1.0f;
   }
-  return v;
 }
 
-double max_relative_error(const std::vector<float>& a, const std::vector<float>& b) {
+double max_relative_error(std::span<const float> a, std::span<const float> b) {
   double scale = 1e-30, diff = 0;
   for (size_t i = 0; i < b.size(); ++i) {
     scale = std::max(scale, double(std::abs(b[i])));
@@ -37,19 +36,19 @@ double max_relative_error(const std::vector<float>& a, const std::vector<float>&
   return diff / scale;
 }
 
-std::vector<float> pruned(const std::vector<float>& w, const WeightShape& s, const Pattern& pattern,
+std::vector<float> pruned(std::span<const float> w, const WeightShape& s, const Pattern& pattern,
                           double p) {
-  std::vector<float> out = w;
+  std::vector<float> out(w.begin(), w.end());
   apply_mask({out.data(), s}, compute_mask({out.data(), s}, pattern, p));
   return out;
 }
 
 // oneDNN's output for the given weights, at its best layout, for checking the sparse kernels.
-std::vector<float> dense_output(const ConvParams& p, const std::vector<float>& w, const Epilogue& epi,
-                                const std::vector<float>& x, int threads) {
+AlignedBuffer dense_output(const ConvParams& p, const std::vector<float>& w, const Epilogue& epi,
+                           const float* x, int threads) {
   DnnlConv conv(p, w.data(), epi, DnnlConv::Layout::best, threads);
-  std::vector<float> y(p.output_numel());
-  conv.run(x.data(), y.data(), threads);
+  AlignedBuffer y(p.output_numel());
+  conv.run(x, y.data(), threads);
   return y;
 }
 
@@ -58,13 +57,16 @@ std::vector<float> dense_output(const ConvParams& p, const std::vector<float>& w
 std::vector<LayerBenchRow> bench_layer(const ConvShape& shape, const LayerBenchOptions& o) {
   const ConvParams& p = shape.params;
   const WeightShape ws = p.weight_shape();
-  const std::vector<float> w = random_uniform(ws.numel(), o.seed);
-  const std::vector<float> x = random_uniform(p.input_numel(), o.seed + 1);
-  const std::vector<float> bias = random_uniform(p.c_out, o.seed + 2);
+  // Activations in 64-byte aligned buffers, as the runtime allocates them.
+  std::vector<float> w(ws.numel());
+  fill_uniform(w, o.seed);
+  AlignedBuffer x(p.input_numel()), y(p.output_numel());
+  fill_uniform(x.span(), o.seed + 1);
+  std::vector<float> bias(p.c_out);
+  fill_uniform(bias, o.seed + 2);
   Epilogue epi;
   epi.bias = bias.data();
   epi.activation = Activation::relu;
-  std::vector<float> y(p.output_numel());
   const double dense_flops = 2.0 * double(p.dense_macs());
 
   std::vector<LayerBenchRow> rows;
@@ -78,11 +80,11 @@ std::vector<LayerBenchRow> bench_layer(const ConvShape& shape, const LayerBenchO
     for (double sp : o.sparsities) {
       const std::vector<float> wu = pruned(w, ws, Pattern::unstructured(), sp);
       const SparseConv conv = SparseConv::from_csr(p, {wu.data(), ws});
-      std::vector<float> work(std::max<int64_t>(1, conv.workspace_floats()));
+      AlignedBuffer work(conv.workspace_floats());
       const double ms = median_ms([&] { conv.run(x.data(), y.data(), epi, threads, work.data()); },
                                   o.warmup, o.runs);
       csr[sp] = {ms, conv.kernel_name()};
-      const double err = max_relative_error(y, dense_output(p, wu, epi, x, threads));
+      const double err = max_relative_error(y.span(), dense_output(p, wu, epi, x.data(), threads).span());
       if (err > 1e-3) csr[sp].second += " (WRONG: error " + std::to_string(err) + ")";
     }
 
@@ -99,19 +101,19 @@ std::vector<LayerBenchRow> bench_layer(const ConvShape& shape, const LayerBenchO
         r.dense_gflops = dense_flops / dense_ms / 1e6;
         const std::vector<float> wp = pruned(w, ws, Pattern::one_by_n(n), sp);
         const SparseConv conv = SparseConv::from_1xn(p, pack_1xn({wp.data(), ws}, n));
-        std::vector<float> work(std::max<int64_t>(1, conv.workspace_floats()));
+        AlignedBuffer work(conv.workspace_floats());
         r.sparse_ms = median_ms([&] { conv.run(x.data(), y.data(), epi, threads, work.data()); },
                                 o.warmup, o.runs);
         r.sparse_kernel = conv.kernel_name();
         r.sparse_effective_gflops = dense_flops / r.sparse_ms / 1e6;
         r.sparse_actual_gflops = 2.0 * double(conv.macs_per_image() * p.batch) / r.sparse_ms / 1e6;
-        const std::vector<float> expected = dense_output(p, wp, epi, x, threads);
-        r.max_error = max_relative_error(y, expected);
+        const AlignedBuffer expected = dense_output(p, wp, epi, x.data(), threads);
+        r.max_error = max_relative_error(y.span(), expected.span());
         std::tie(r.csr_ms, r.csr_kernel) = csr[sp];
         if (o.xnnpack && XnnpackConv::applies(p)) {
           XnnpackConv xnn(p, wp.data(), bias.data(), 0.0f, INFINITY, threads);
           r.xnnpack_ms = median_ms([&] { xnn.run(x.data(), y.data()); }, o.warmup, o.runs);
-          r.max_error = std::max(r.max_error, max_relative_error(y, expected));
+          r.max_error = std::max(r.max_error, max_relative_error(y.span(), expected.span()));
         }
         rows.push_back(r);
       }

@@ -16,6 +16,7 @@ set(ONEXN_KERNELS_SOURCES
   src/kernels/reference/conv2d_dense_ref.cpp
   src/kernels/reference/conv2d_1xn_ref.cpp
   src/kernels/input_planes.cpp
+  src/kernels/deinterleave.cpp
   src/kernels/spmm_tiles.cpp
   src/kernels/sparse_conv.cpp
   src/kernels/conv_shapes.cpp

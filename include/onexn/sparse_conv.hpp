@@ -36,7 +36,8 @@ class SparseConv {
   int64_t workspace_floats() const;
   // y = epilogue(conv(x)). x: batch * c_in * h * w floats; y: batch * c_out * out_h * out_w;
   // epi.residual, if set, has y's shape. `workspace` holds workspace_floats() floats. Runs on
-  // `threads` OpenMP threads. Safe to call concurrently with different workspaces.
+  // `threads` OpenMP threads. Safe to call concurrently with different workspaces. Any alignment
+  // works; y and workspace 64-byte aligned (AlignedBuffer) are faster.
   void run(const float* x, float* y, const Epilogue& epi, int threads, float* workspace) const;
   // The same with a workspace allocated for the call.
   void run(const float* x, float* y, const Epilogue& epi, int threads = 1) const;

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <limits>
 
+#include "kernels/deinterleave.hpp"
 #include "onexn/error.hpp"
 
 namespace onexn::detail {
@@ -64,31 +65,75 @@ InputPlanes plan_input_planes(const ConvParams& p) {
   return ip;
 }
 
+namespace {
+
+// Padded layout: zeros around and between the rows, the input rows copied in.
+void fill_padded(const InputPlanes& ip, const ConvParams& p, const float* src, float* dst) {
+  std::fill_n(dst, ip.data_offset, 0.0f);
+  for (int64_t y = 0; y < p.h; ++y) {
+    float* row = dst + ip.data_offset + y * ip.row_stride;
+    std::memcpy(row, src + y * p.w, p.w * sizeof(float));
+    std::fill(row + p.w, row + ip.row_stride, 0.0f);  // right padding, then the next row's left
+  }
+  const int64_t end = ip.data_offset + p.h * ip.row_stride;
+  std::fill(dst + end, dst + ip.channel_stride, 0.0f);
+}
+
+// Phase (py, px), row i, column j holds padded input (i*s + py, j*s + px), i.e. input
+// (i*s + py - pad_top, j*s + px - pad_left), zero outside the input. Every float is written once.
+void fill_phases(const InputPlanes& ip, const ConvParams& p, const float* src, float* dst,
+                 std::vector<float>& scratch) {
+  const int64_t s = ip.stride;
+  // For stride 2, split the image into its even and odd columns once: with an even width these are
+  // the even / odd columns of every row, w/2 apart.
+  const bool split = s == 2 && p.w % 2 == 0;
+  if (split) {
+    scratch.resize(p.h * p.w);
+    deinterleave2(src, p.h * p.w, scratch.data(), scratch.data() + p.h * p.w / 2);
+  }
+  for (int64_t py = 0; py < ip.phases_h; ++py) {
+    for (int64_t px = 0; px < ip.phases_w; ++px) {
+      float* phase = dst + (py * ip.phases_w + px) * ip.plane_floats;
+      // Phase column j reads input column first + s*j; the valid j are [j0, j0 + count).
+      const int64_t first = px - p.pad_left;
+      const int64_t j0 = first >= 0 ? 0 : (-first + s - 1) / s;
+      const int64_t start = first + s * j0;
+      const int64_t count = std::clamp<int64_t>((p.w - start + s - 1) / s, 0, ip.row_stride - j0);
+      const float* halves = scratch.data() + (start % 2 ? p.h * p.w / 2 : 0) + start / 2;
+      for (int64_t i = 0; i < ip.rows; ++i) {
+        float* out = phase + i * ip.row_stride;
+        const int64_t y = i * s + py - p.pad_top;
+        // Plain loops: rows are short (7 to 112 floats), too short for library calls to pay.
+        if (y < 0 || y >= p.h || count == 0) {
+          for (int64_t j = 0; j < ip.row_stride; ++j) out[j] = 0.0f;
+          continue;
+        }
+        for (int64_t j = 0; j < j0; ++j) out[j] = 0.0f;
+        if (split) {
+          const float* from = halves + y * (p.w / 2);
+          for (int64_t j = 0; j < count; ++j) out[j0 + j] = from[j];
+        } else {
+          const float* row = src + y * p.w + start;
+          for (int64_t j = 0; j < count; ++j) out[j0 + j] = row[s * j];
+        }
+        for (int64_t j = j0 + count; j < ip.row_stride; ++j) out[j] = 0.0f;
+      }
+    }
+  }
+}
+
+}  // namespace
+
 void fill_input_planes(const InputPlanes& ip, const ConvParams& p, const float* x, int64_t c_begin,
                        int64_t c_end, float* out) {
+  std::vector<float> scratch;
   for (int64_t c = c_begin; c < c_end; ++c) {
     const float* src = x + c * p.h * p.w;
     float* dst = out + c * ip.channel_stride;
-    std::fill_n(dst, ip.channel_stride, 0.0f);
     if (ip.layout == InputPlanes::Layout::padded) {
-      for (int64_t y = 0; y < p.h; ++y)
-        std::memcpy(dst + ip.data_offset + y * ip.row_stride, src + y * p.w, p.w * sizeof(float));
-      continue;
-    }
-    // Phases: padded row r = i * s + py, column j * s + px, i.e. input (r - pad_top, ...).
-    const int64_t s = ip.stride;
-    for (int64_t py = 0; py < ip.phases_h; ++py) {
-      for (int64_t px = 0; px < ip.phases_w; ++px) {
-        float* phase = dst + (py * ip.phases_w + px) * ip.plane_floats;
-        for (int64_t i = 0; i < ip.rows; ++i) {
-          const int64_t y = i * s + py - p.pad_top;
-          if (y < 0 || y >= p.h) continue;
-          for (int64_t j = 0; j < ip.row_stride; ++j) {
-            const int64_t xx = j * s + px - p.pad_left;
-            if (xx >= 0 && xx < p.w) phase[i * ip.row_stride + j] = src[y * p.w + xx];
-          }
-        }
-      }
+      fill_padded(ip, p, src, dst);
+    } else {
+      fill_phases(ip, p, src, dst, scratch);
     }
   }
 }

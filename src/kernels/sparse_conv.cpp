@@ -3,9 +3,11 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <vector>
 
 #include "kernels/input_planes.hpp"
+#include "onexn/aligned_buffer.hpp"
 #include "kernels/spmm_job.hpp"
 #include "onexn/error.hpp"
 
@@ -21,6 +23,7 @@ struct SparseConv::Plan {
   std::vector<float> weights;
   detail::SpmmTileInfo tile;
   int64_t tail_begin = INT64_MAX;  // direct layout: first flattened pixel read from staged columns
+  int64_t q_chunk = INT64_MAX;     // pixels per L2-sized chunk of the input (see finish_plan)
   int64_t macs = 0;
 
   int64_t groups() const { return static_cast<int64_t>(rows.size()); }
@@ -40,8 +43,20 @@ void add_step(SparseConv::Plan& plan, int64_t channel, int64_t tap) {
   plan.tail_offset.push_back(static_cast<int32_t>(channel * plan.tile.pixels()));
 }
 
+// Input bytes a chunk of pixels may span so that it stays in L2 while every group sweeps it.
+constexpr int64_t kChunkBytes = 128 << 10;
+
 void finish_plan(SparseConv::Plan& plan) {
   const int64_t tile = plan.tile.pixels();
+  // A chunk of Qc flattened pixels reads, per channel and phase, Qc floats plus the rows the taps
+  // reach below them.
+  const detail::InputPlanes& ip = plan.planes;
+  const int64_t per_channel_planes = ip.channel_stride / ip.plane_floats;
+  const int64_t reach = ip.tap_offset.back() % ip.plane_floats;
+  int64_t budget = kChunkBytes;
+  if (const char* kb = std::getenv("ONEXN_CHUNK_KB")) budget = std::atoll(kb) << 10;
+  const int64_t floats = budget / int64_t{sizeof(float)} / (plan.params.c_in * per_channel_planes);
+  plan.q_chunk = std::max(tile, (floats - reach) / tile * tile);
   if (plan.planes.layout == detail::InputPlanes::Layout::direct && plan.planes.q_count % tile != 0) {
     plan.tail_begin = plan.planes.q_count / tile * tile;
   }
@@ -139,7 +154,7 @@ std::string SparseConv::kernel_name() const {
 }
 
 void SparseConv::run(const float* x, float* y, const Epilogue& epi, int threads) const {
-  std::vector<float> workspace(std::max<int64_t>(workspace_floats(), 1));
+  AlignedBuffer workspace(workspace_floats());
   run(x, y, epi, threads, workspace.data());
 }
 
@@ -172,6 +187,7 @@ void SparseConv::run(const float* x, float* y, const Epilogue& epi, int threads,
   job.lane_stride = plan.lane_stride;
   job.max_rows = plan.max_rows;
   job.vectors = plan.tile.vectors;
+  job.q_chunk = plan.q_chunk;
   job.q_count = ip.q_count;
   job.row_stride = ip.row_stride;
   job.out_w = ip.out_w;

@@ -35,6 +35,7 @@ struct SpmmJob {
   int lane_stride = 1;
   int max_rows = 1;  // N, or 1 for CSR
   int vectors = 1;   // P of the tile (spmm_tile_info)
+  int64_t q_chunk = INT64_MAX;  // flattened pixels swept by every group in turn (see RunTiles)
 
   // Output geometry: q -> (oy, ox) = (q / row_stride, q % row_stride), valid when ox < out_w.
   int64_t q_count = 0;

@@ -78,24 +78,38 @@ HWY_INLINE float ActivateScalar(const Epi& e, float v) {
   return e.activation == Activation::none ? v : std::min(std::max(v, e.lo), e.hi);
 }
 
-// dst[i] = activation(src[i] + bias (+ res[i])) for i < n; src, dst, res unaligned.
-HWY_INLINE void EpilogueCopy(const Epi& e, float bias, const float* HWY_RESTRICT src,
+// dst[i] = activation(src[i] + res[i]) for i < n (the bias is already in src); unaligned.
+HWY_INLINE void ResidualCopy(const Epi& e, const float* HWY_RESTRICT src,
                              const float* HWY_RESTRICT res, float* HWY_RESTRICT dst, int64_t n) {
   const D d;
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
-  const V b = hn::Set(d, bias);
   int64_t i = 0;
   for (; i + L <= n; i += L) {
-    V v = hn::Add(hn::LoadU(d, src + i), b);
-    if (res) v = hn::Add(v, hn::LoadU(d, res + i));
-    hn::StoreU(Activate(e, v), d, dst + i);
+    hn::StoreU(Activate(e, hn::Add(hn::LoadU(d, src + i), hn::LoadU(d, res + i))), d, dst + i);
   }
-  for (; i < n; ++i) dst[i] = ActivateScalar(e, src[i] + bias + (res ? res[i] : 0.0f));
+  for (; i < n; ++i) dst[i] = ActivateScalar(e, src[i] + res[i]);
 }
 
 // How many steps ahead the K loop prefetches its input: the steps jump between channel planes
 // and taps, which hardware prefetchers do not follow.
 constexpr int64_t kPrefetchSteps = 8;
+
+// dst[i] = src[i] for i < n, unaligned: segments of a tile are short (often under one vector),
+// too short for a library memcpy call to pay. Overlapping last vector when n >= L.
+HWY_INLINE void CopyRun(const float* HWY_RESTRICT src, float* HWY_RESTRICT dst, int64_t n) {
+  const D d;
+  const int64_t L = static_cast<int64_t>(hn::Lanes(d));
+  if (n >= L) {
+    for (int64_t i = 0; i + L <= n; i += L) hn::StoreU(hn::LoadU(d, src + i), d, dst + i);
+    hn::StoreU(hn::LoadU(d, src + n - L), d, dst + n - L);
+    return;
+  }
+  const hn::CappedTag<float, 4> d4;
+  const int64_t L4 = static_cast<int64_t>(hn::Lanes(d4));
+  int64_t i = 0;
+  for (; i + L4 <= n; i += L4) hn::StoreU(hn::LoadU(d4, src + i), d4, dst + i);
+  for (; i < n; ++i) dst[i] = src[i];
+}
 
 template <int R, int P>
 HWY_INLINE void Accumulate(const float* HWY_RESTRICT x, const int32_t* HWY_RESTRICT offset,
@@ -149,13 +163,20 @@ HWY_INLINE void StoreTile(const SpmmJob& job, const Epi& e, V (&acc)[R][P], int6
     }
     return;
   }
-  // Otherwise go through a buffer and copy the valid runs of each output row. (GCC cannot see that
-  // only the rows stored here are read back.)
+  // Otherwise the epilogue runs in registers (all of it unless a residual must be added at the
+  // output position first), and the valid runs of each output row are copied from a buffer.
+  // (GCC cannot see that only the rows stored here are read back.)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
   HWY_ALIGN float buf[R * P * L];
-  for (int r = 0; r < valid_rows; ++r)
-    for (int p = 0; p < P; ++p) hn::Store(acc[r][p], d, buf + (r * P + p) * L);
+  for (int r = 0; r < valid_rows; ++r) {
+    const V b = hn::Set(d, bias ? bias[row + r] : 0.0f);
+#pragma GCC unroll 16
+    for (int p = 0; p < P; ++p) {
+      const V v = hn::Add(acc[r][p], b);
+      hn::Store(residual ? v : Activate(e, v), d, buf + (r * P + p) * L);
+    }
+  }
   for (int64_t q = q0; q < q0 + qn;) {
     const int64_t oy = q / job.row_stride, ox = q % job.row_stride;
     const int64_t run_end = std::min(q0 + qn, (oy + 1) * job.row_stride);
@@ -164,8 +185,12 @@ HWY_INLINE void StoreTile(const SpmmJob& job, const Epi& e, V (&acc)[R][P], int6
       const int64_t out = oy * job.out_w + ox;
       for (int r = 0; r < valid_rows; ++r) {
         const int64_t at = (row + r) * job.out_plane + out;
-        EpilogueCopy(e, bias ? bias[row + r] : 0.0f, buf + r * P * L + (q - q0),
-                     residual ? residual + at : nullptr, job.y + at, n);
+        const float* src = buf + r * P * L + (q - q0);
+        if (residual) {
+          ResidualCopy(e, src, residual + at, job.y + at, n);
+        } else {
+          CopyRun(src, job.y + at, n);
+        }
       }
     }
     q = run_end;
@@ -177,19 +202,25 @@ template <int R, int P>
 void RunTiles(const SpmmJob& job, int64_t g_begin, int64_t g_end, int64_t q_begin, int64_t q_end) {
   constexpr int64_t TL = P * static_cast<int64_t>(hn::MaxLanes(D()));
   const Epi e = MakeEpi(job.epilogue);
-  for (int64_t q0 = q_begin; q0 < q_end; q0 += TL) {
-    const int64_t qn = std::min(TL, q_end - q0);
-    const bool tail = q0 >= job.tail_begin;
-    const float* x = tail ? job.tail_planes + (q0 - job.tail_begin) : job.planes + q0;
-    const int32_t* offsets = tail ? job.tail_offset : job.offset;
+  const int64_t chunk = std::max(TL, job.q_chunk / TL * TL);
+  // Pixels in chunks whose input stays in L2 while every group sweeps the chunk: a group's weights
+  // and its output rows are then used tile after tile.
+  for (int64_t c0 = q_begin; c0 < q_end; c0 += chunk) {
+    const int64_t c1 = std::min(q_end, c0 + chunk);
     for (int64_t g = g_begin; g < g_end; ++g) {
       const int64_t s0 = job.step_begin[g], s1 = job.step_begin[g + 1];
       const int rows = job.rows[g];
-      for (int r0 = 0; r0 < rows; r0 += R) {
-        V acc[R][P];
-        Accumulate<R, P>(x, offsets + s0, job.weights + s0 * job.lane_stride + r0,
-                         job.lane_stride, s1 - s0, acc);
-        StoreTile<R, P>(job, e, acc, job.row0[g] + r0, std::min(R, rows - r0), q0, qn);
+      for (int64_t q0 = c0; q0 < c1; q0 += TL) {
+        const int64_t qn = std::min(TL, c1 - q0);
+        const bool tail = q0 >= job.tail_begin;
+        const float* x = tail ? job.tail_planes + (q0 - job.tail_begin) : job.planes + q0;
+        const int32_t* offsets = (tail ? job.tail_offset : job.offset) + s0;
+        for (int r0 = 0; r0 < rows; r0 += R) {
+          V acc[R][P];
+          Accumulate<R, P>(x, offsets, job.weights + s0 * job.lane_stride + r0, job.lane_stride,
+                           s1 - s0, acc);
+          StoreTile<R, P>(job, e, acc, job.row0[g] + r0, std::min(R, rows - r0), q0, qn);
+        }
       }
     }
   }
