@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
+#include <functional>
 #include <memory>
 
 #include "onexn/aligned_buffer.hpp"
@@ -73,48 +73,54 @@ std::vector<LayerBenchRow> bench_layer(const ConvShape& shape, const LayerBenchO
   for (int threads : o.threads) {
     DnnlConv dense(p, w.data(), epi, DnnlConv::Layout::best, threads);
     dense.set_input(x.data());
-    const double dense_ms = median_ms([&] { dense.execute(threads); }, o.warmup, o.runs);
-
-    // CSR does not depend on N: time it once per sparsity.
-    std::map<double, std::pair<double, std::string>> csr;
     for (double sp : o.sparsities) {
+      // CSR does not depend on N; it is built (and checked) once per sparsity.
       const std::vector<float> wu = pruned(w, ws, Pattern::unstructured(), sp);
-      const SparseConv conv = SparseConv::from_csr(p, {wu.data(), ws});
-      AlignedBuffer work(conv.workspace_floats());
-      const double ms = median_ms([&] { conv.run(x.data(), y.data(), epi, threads, work.data()); },
-                                  o.warmup, o.runs);
-      csr[sp] = {ms, conv.kernel_name()};
-      const double err = max_relative_error(y.span(), dense_output(p, wu, epi, x.data(), threads).span());
-      if (err > 1e-3) csr[sp].second += " (WRONG: error " + std::to_string(err) + ")";
-    }
+      const SparseConv csr = SparseConv::from_csr(p, {wu.data(), ws});
+      AlignedBuffer csr_work(csr.workspace_floats()), csr_y(p.output_numel());
+      csr.run(x.data(), csr_y.data(), epi, threads, csr_work.data());
+      const double csr_error =
+          max_relative_error(csr_y.span(), dense_output(p, wu, epi, x.data(), threads).span());
 
-    for (int n : o.block_sizes) {
-      for (double sp : o.sparsities) {
+      for (int n : o.block_sizes) {
         LayerBenchRow r;
         r.shape = shape.name;
         r.text = shape.text;
         r.n = n;
         r.sparsity = sp;
         r.threads = threads;
-        r.dense_ms = dense_ms;
         r.dense_impl = dense.implementation();
-        r.dense_gflops = dense_flops / dense_ms / 1e6;
+        r.csr_kernel = csr.kernel_name();
+        if (csr_error > 1e-3) r.csr_kernel += " (WRONG: error " + std::to_string(csr_error) + ")";
         const std::vector<float> wp = pruned(w, ws, Pattern::one_by_n(n), sp);
         const SparseConv conv = SparseConv::from_1xn(p, pack_1xn({wp.data(), ws}, n));
         AlignedBuffer work(conv.workspace_floats());
-        r.sparse_ms = median_ms([&] { conv.run(x.data(), y.data(), epi, threads, work.data()); },
-                                o.warmup, o.runs);
         r.sparse_kernel = conv.kernel_name();
+
+        // oneDNN, 1xN and CSR share OpenMP's threads and are timed in rounds. XNNPACK's own
+        // thread pool spins after each run; it is timed alone afterwards so that its spinning
+        // threads never compete with the others.
+        const std::vector<double> ms = blocked_median_ms(
+            {[&] { dense.execute(threads); },
+             [&] { conv.run(x.data(), y.data(), epi, threads, work.data()); },
+             [&] { csr.run(x.data(), csr_y.data(), epi, threads, csr_work.data()); }},
+            o.warmup, o.runs);
+        r.dense_ms = ms[0];
+        r.sparse_ms = ms[1];
+        r.csr_ms = ms[2];
+        AlignedBuffer xnn_y;
+        if (o.xnnpack && XnnpackConv::applies(p)) {
+          XnnpackConv xnn(p, wp.data(), bias.data(), 0.0f, INFINITY, threads);
+          xnn_y = AlignedBuffer(p.output_numel());
+          r.xnnpack_ms = blocked_median_ms({[&] { xnn.run(x.data(), xnn_y.data()); }}, o.warmup, o.runs, 1)[0];
+        }
+
+        r.dense_gflops = dense_flops / r.dense_ms / 1e6;
         r.sparse_effective_gflops = dense_flops / r.sparse_ms / 1e6;
         r.sparse_actual_gflops = 2.0 * double(conv.macs_per_image() * p.batch) / r.sparse_ms / 1e6;
         const AlignedBuffer expected = dense_output(p, wp, epi, x.data(), threads);
         r.max_error = max_relative_error(y.span(), expected.span());
-        std::tie(r.csr_ms, r.csr_kernel) = csr[sp];
-        if (o.xnnpack && XnnpackConv::applies(p)) {
-          XnnpackConv xnn(p, wp.data(), bias.data(), 0.0f, INFINITY, threads);
-          r.xnnpack_ms = median_ms([&] { xnn.run(x.data(), y.data()); }, o.warmup, o.runs);
-          r.max_error = std::max(r.max_error, max_relative_error(y.span(), expected.span()));
-        }
+        if (r.xnnpack_ms) r.max_error = std::max(r.max_error, max_relative_error(xnn_y.span(), expected.span()));
         rows.push_back(r);
       }
     }

@@ -16,7 +16,7 @@ struct LayerBenchOptions {
   std::vector<int> block_sizes{16};
   std::vector<double> sparsities{0.5, 0.7, 0.8, 0.9};
   std::vector<int> threads{1};
-  int warmup = 3;
+  int warmup = 2;  // untimed runs per implementation before each round of timed runs
   int runs = 15;  // timed runs per implementation; the median is reported
   bool xnnpack = true;
   uint32_t seed = 1;
@@ -42,7 +42,8 @@ struct LayerBenchRow {
   double speedup_vs_csr() const { return csr_ms / sparse_ms; }
 };
 
-// Every (N, p, threads) configuration of one shape, in that nesting order.
+// Every (threads, p, N) configuration of one shape, in that nesting order. Within a
+// configuration the implementations are timed in rounds (bench/timing.hpp).
 std::vector<LayerBenchRow> bench_layer(const ConvShape& shape, const LayerBenchOptions& options);
 
 }  // namespace onexn::bench

@@ -18,7 +18,7 @@ void BM_SpmmTile(benchmark::State& state) {
   const int vectors = static_cast<int>(state.range(1));
   const int64_t steps = state.range(2);
   const int64_t channels = 16, groups = 8;
-  const SpmmTileInfo tile = spmm_tile_info(n, 1 << 20);
+  const SpmmTileInfo tile = spmm_tile_info(n, 1 << 20, double(steps));
   const int64_t pixels = tile.lanes * int64_t{vectors} * 4;
   std::vector<float> planes(channels * pixels + 1024, 0.5f);
   std::vector<float> weights(steps * n, 0.25f), bias(groups * n, 0.1f), y(groups * n * pixels);
@@ -34,6 +34,7 @@ void BM_SpmmTile(benchmark::State& state) {
   job.rows = rows.data();
   job.lane_stride = n;
   job.max_rows = n;
+  job.tile_rows = tile.rows;
   job.vectors = vectors;
   job.q_count = job.row_stride = job.out_w = pixels;
   job.out_plane = pixels;

@@ -40,13 +40,15 @@ namespace {
 // Per-step input offsets for a step reading input channel `channel` at tap `tap`.
 void add_step(SparseConv::Plan& plan, int64_t channel, int64_t tap) {
   plan.offset.push_back(static_cast<int32_t>(channel * plan.planes.channel_stride + plan.planes.tap_offset[tap]));
-  plan.tail_offset.push_back(static_cast<int32_t>(channel * plan.tile.pixels()));
 }
 
 // Input bytes a chunk of pixels may span so that it stays in L2 while every group sweeps it.
 constexpr int64_t kChunkBytes = 128 << 10;
 
+// Picks the tile once the steps are known, then what depends on it.
 void finish_plan(SparseConv::Plan& plan) {
+  plan.tile = detail::spmm_tile_info(plan.max_rows, plan.planes.q_count,
+                                     double(plan.offset.size()) / double(plan.rows.size()));
   const int64_t tile = plan.tile.pixels();
   // A chunk of Qc flattened pixels reads, per channel and phase, Qc floats plus the rows the taps
   // reach below them.
@@ -58,9 +60,12 @@ void finish_plan(SparseConv::Plan& plan) {
   const int64_t floats = budget / int64_t{sizeof(float)} / (plan.params.c_in * per_channel_planes);
   plan.q_chunk = std::max(tile, (floats - reach) / tile * tile);
   if (plan.planes.layout == detail::InputPlanes::Layout::direct && plan.planes.q_count % tile != 0) {
+    // The last tile reads staged copies of its columns, one tile-wide row per input channel.
     plan.tail_begin = plan.planes.q_count / tile * tile;
+    for (int32_t off : plan.offset) {
+      plan.tail_offset.push_back(static_cast<int32_t>(off / plan.planes.channel_stride * tile));
+    }
   }
-  if (plan.planes.layout != detail::InputPlanes::Layout::direct) plan.tail_offset.clear();
 }
 
 // Splits `total` items into `parts` contiguous ranges of nearly equal weight; cost(i) >= 0.
@@ -97,7 +102,6 @@ SparseConv SparseConv::from_1xn(const ConvParams& p, const Packed1xN& w) {
   plan->pattern = "1x" + std::to_string(w.n);
   plan->lane_stride = w.n;
   plan->max_rows = w.n;
-  plan->tile = detail::spmm_tile_info(w.n, plan->planes.q_count);
   const BlockGrid grid = w.grid();
   const int64_t taps = w.shape.taps(), cig = w.shape.c_in_per_group;
   plan->step_begin.push_back(0);
@@ -123,7 +127,6 @@ SparseConv SparseConv::from_csr(const ConvParams& p, ConstWeightView w) {
   plan->params = p;
   plan->planes = detail::plan_input_planes(p);
   plan->pattern = "csr";
-  plan->tile = detail::spmm_tile_info(1, plan->planes.q_count);
   const int64_t taps = w.shape.taps(), cig = w.shape.c_in_per_group, cog = w.shape.c_out_per_group();
   plan->step_begin.push_back(0);
   for (int64_t o = 0; o < w.shape.c_out; ++o) {
@@ -186,6 +189,7 @@ void SparseConv::run(const float* x, float* y, const Epilogue& epi, int threads,
   job.rows = plan.rows.data();
   job.lane_stride = plan.lane_stride;
   job.max_rows = plan.max_rows;
+  job.tile_rows = plan.tile.rows;
   job.vectors = plan.tile.vectors;
   job.q_chunk = plan.q_chunk;
   job.q_count = ip.q_count;

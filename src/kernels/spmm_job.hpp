@@ -34,7 +34,8 @@ struct SpmmJob {
   const int32_t* rows = nullptr;         // per group, 1 .. max_rows
   int lane_stride = 1;
   int max_rows = 1;  // N, or 1 for CSR
-  int vectors = 1;   // P of the tile (spmm_tile_info)
+  int tile_rows = 1;  // R of the tile (spmm_tile_info): divides lane_stride
+  int vectors = 1;    // P of the tile
   int64_t q_chunk = INT64_MAX;  // flattened pixels swept by every group in turn (see RunTiles)
 
   // Output geometry: q -> (oy, ox) = (q / row_stride, q % row_stride), valid when ox < out_w.
@@ -55,9 +56,10 @@ struct SpmmTileInfo {
   int64_t pixels() const { return int64_t{vectors} * lanes; }  // flattened pixels per tile
   std::string name() const;                                    // e.g. "AVX3 8x3"
 };
-// The tile for a layer with groups of up to max_rows rows and q_count flattened pixels. Work
-// ranges handed to spmm_run start on multiples of its pixels().
-SpmmTileInfo spmm_tile_info(int max_rows, int64_t q_count);
+// The tile for a layer with groups of up to max_rows rows, q_count flattened pixels and on
+// average steps_per_group steps per group. Work ranges handed to spmm_run start on multiples of
+// its pixels().
+SpmmTileInfo spmm_tile_info(int max_rows, int64_t q_count, double steps_per_group);
 // Computes row groups [g_begin, g_end) for flattened pixels [q_begin, q_end) of job.
 void spmm_run(const SpmmJob& job, int64_t g_begin, int64_t g_end, int64_t q_begin, int64_t q_end);
 

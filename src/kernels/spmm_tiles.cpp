@@ -46,6 +46,9 @@ constexpr int TileRows(int max_rows) {
 
 // Pixel vectors per tile the registers allow for R rows: R * P accumulators, P input vectors and
 // one broadcast weight, leaving a few registers spare.
+// Below this many steps per group a layer is bound by its stores (see TileInfoImpl).
+constexpr double kFewSteps = 24;
+
 constexpr int MaxTileVectors(int rows) {
   const int budget = kVectorRegisters - 4;
   int p = 1;
@@ -238,7 +241,7 @@ void RunRows(const SpmmJob& job, int64_t g0, int64_t g1, int64_t q0, int64_t q1)
 }
 
 void SpmmRunImpl(const SpmmJob& job, int64_t g0, int64_t g1, int64_t q0, int64_t q1) {
-  switch (TileRows(job.max_rows)) {
+  switch (job.tile_rows) {
     case 1: return RunRows<1>(job, g0, g1, q0, q1);
     case 2: return RunRows<2>(job, g0, g1, q0, q1);
     case 4: return RunRows<4>(job, g0, g1, q0, q1);
@@ -247,10 +250,15 @@ void SpmmRunImpl(const SpmmJob& job, int64_t g0, int64_t g1, int64_t q0, int64_t
   }
 }
 
-// The tile for a layer: R from N; P among 1, 2, 3 and the register limit, the widest whose
-// rounding of q_count up to whole tiles wastes at most an eighth more than the narrowest's.
-SpmmTileInfo TileInfoImpl(int max_rows, int64_t q_count) {
-  const int rows = TileRows(max_rows);
+// The tile for a layer. R: the whole group up to 16 rows (8 with 16 registers), except that a
+// layer whose groups have few steps (a 1x1 conv with few kept input channels) takes 8-row tiles:
+// its time goes into storing outputs, not multiply-adds, and 8 rows leave registers for 3 pixel
+// vectors, i.e. longer contiguous stores per output row. P: among 1, 2, 3 and the register limit,
+// the widest whose rounding of q_count up to whole tiles wastes at most an eighth more than the
+// narrowest's.
+SpmmTileInfo TileInfoImpl(int max_rows, int64_t q_count, double steps_per_group) {
+  int rows = TileRows(max_rows);
+  if (rows == 16 && steps_per_group < kFewSteps) rows = 8;
   const int p_max = MaxTileVectors(rows);
   const int64_t L = static_cast<int64_t>(hn::MaxLanes(D()));
   auto padded = [&](int p) { return (q_count + p * L - 1) / (p * L) * (p * L); };
@@ -278,8 +286,8 @@ void spmm_run(const SpmmJob& job, int64_t g_begin, int64_t g_end, int64_t q_begi
   HWY_DYNAMIC_DISPATCH(SpmmRunImpl)(job, g_begin, g_end, q_begin, q_end);
 }
 
-SpmmTileInfo spmm_tile_info(int max_rows, int64_t q_count) {
-  return HWY_DYNAMIC_DISPATCH(TileInfoImpl)(max_rows, q_count);
+SpmmTileInfo spmm_tile_info(int max_rows, int64_t q_count, double steps_per_group) {
+  return HWY_DYNAMIC_DISPATCH(TileInfoImpl)(max_rows, q_count, steps_per_group);
 }
 
 std::string SpmmTileInfo::name() const {
