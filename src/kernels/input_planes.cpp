@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+
+#include <hwy/base.h>  // HWY_RESTRICT
 #include <limits>
 
 #include "kernels/deinterleave.hpp"
@@ -31,10 +33,10 @@ InputPlanes plan_input_planes(const ConvParams& p) {
     ip.tap_offset = {0};
   } else if (ip.stride == 1) {
     ip.layout = InputPlanes::Layout::padded;
-    ip.rows = p.h + p.pad_top + p.pad_bottom;
-    ip.row_stride = p.w + std::max(p.pad_left, p.pad_right);
     // One extra row absorbs the reads of the last row's right padding and of thrown-away columns.
-    ip.plane_floats = (ip.rows + 1) * ip.row_stride;
+    ip.rows = p.h + p.pad_top + p.pad_bottom + 1;
+    ip.row_stride = p.w + std::max(p.pad_left, p.pad_right);
+    ip.plane_floats = ip.rows * ip.row_stride;
     ip.channel_stride = ip.plane_floats;
     ip.data_offset = p.pad_top * ip.row_stride + p.pad_left;
     for (int64_t ky = 0; ky < p.kh; ++ky)
@@ -67,29 +69,42 @@ InputPlanes plan_input_planes(const ConvParams& p) {
 
 namespace {
 
-// Padded layout: zeros around and between the rows, the input rows copied in.
-void fill_padded(const InputPlanes& ip, const ConvParams& p, const float* src, float* dst) {
-  std::fill_n(dst, ip.data_offset, 0.0f);
-  for (int64_t y = 0; y < p.h; ++y) {
-    float* row = dst + ip.data_offset + y * ip.row_stride;
-    std::memcpy(row, src + y * p.w, p.w * sizeof(float));
-    std::fill(row + p.w, row + ip.row_stride, 0.0f);  // right padding, then the next row's left
+// Padded layout, plane rows [r0, r1): row r is input row r - pad_top (or zeros) at columns
+// [pad_left, pad_left + w), zeros elsewhere; a row's trailing zeros are also the right padding of
+// the row before the next. Plain loops: rows are short (7 to 112 floats), too short for library
+// calls to pay.
+void fill_padded(const InputPlanes& ip, const ConvParams& p, const float* HWY_RESTRICT src,
+                 int64_t r0, int64_t r1, float* HWY_RESTRICT dst) {
+  for (int64_t r = r0; r < r1; ++r) {
+    float* HWY_RESTRICT out = dst + r * ip.row_stride;
+    const int64_t y = r - p.pad_top;
+    if (y < 0 || y >= p.h) {
+      for (int64_t j = 0; j < ip.row_stride; ++j) out[j] = 0.0f;
+      continue;
+    }
+    const float* HWY_RESTRICT in = src + y * p.w;
+    for (int64_t j = 0; j < p.pad_left; ++j) out[j] = 0.0f;
+    for (int64_t j = 0; j < p.w; ++j) out[p.pad_left + j] = in[j];
+    for (int64_t j = p.pad_left + p.w; j < ip.row_stride; ++j) out[j] = 0.0f;
   }
-  const int64_t end = ip.data_offset + p.h * ip.row_stride;
-  std::fill(dst + end, dst + ip.channel_stride, 0.0f);
 }
 
-// Phase (py, px), row i, column j holds padded input (i*s + py, j*s + px), i.e. input
-// (i*s + py - pad_top, j*s + px - pad_left), zero outside the input. Every float is written once.
-void fill_phases(const InputPlanes& ip, const ConvParams& p, const float* src, float* dst,
-                 std::vector<float>& scratch) {
+// Phases layout, rows [r0, r1) of every phase: phase (py, px), row i, column j holds padded input
+// (i*s + py, j*s + px), i.e. input (i*s + py - pad_top, j*s + px - pad_left), zero outside the
+// input. Every float is written once.
+void fill_phases(const InputPlanes& ip, const ConvParams& p, const float* src, int64_t r0,
+                 int64_t r1, float* dst, std::vector<float>& scratch) {
   const int64_t s = ip.stride;
-  // For stride 2, split the image into its even and odd columns once: with an even width these are
-  // the even / odd columns of every row, w/2 apart.
+  // For stride 2, split the input rows these phase rows read into even and odd columns first:
+  // with an even width they are the even / odd columns of every row, w/2 apart.
   const bool split = s == 2 && p.w % 2 == 0;
   if (split) {
+    const int64_t y0 = std::clamp<int64_t>(r0 * s - p.pad_top, 0, p.h);
+    const int64_t y1 = std::clamp<int64_t>(r1 * s + s - 1 - p.pad_top, y0, p.h);
     scratch.resize(p.h * p.w);
-    deinterleave2(src, p.h * p.w, scratch.data(), scratch.data() + p.h * p.w / 2);
+    float* even = scratch.data();
+    float* odd = even + p.h * p.w / 2;
+    deinterleave2(src + y0 * p.w, (y1 - y0) * p.w, even + y0 * p.w / 2, odd + y0 * p.w / 2);
   }
   for (int64_t py = 0; py < ip.phases_h; ++py) {
     for (int64_t px = 0; px < ip.phases_w; ++px) {
@@ -100,10 +115,9 @@ void fill_phases(const InputPlanes& ip, const ConvParams& p, const float* src, f
       const int64_t start = first + s * j0;
       const int64_t count = std::clamp<int64_t>((p.w - start + s - 1) / s, 0, ip.row_stride - j0);
       const float* halves = scratch.data() + (start % 2 ? p.h * p.w / 2 : 0) + start / 2;
-      for (int64_t i = 0; i < ip.rows; ++i) {
+      for (int64_t i = r0; i < r1; ++i) {
         float* out = phase + i * ip.row_stride;
         const int64_t y = i * s + py - p.pad_top;
-        // Plain loops: rows are short (7 to 112 floats), too short for library calls to pay.
         if (y < 0 || y >= p.h || count == 0) {
           for (int64_t j = 0; j < ip.row_stride; ++j) out[j] = 0.0f;
           continue;
@@ -125,15 +139,17 @@ void fill_phases(const InputPlanes& ip, const ConvParams& p, const float* src, f
 }  // namespace
 
 void fill_input_planes(const InputPlanes& ip, const ConvParams& p, const float* x, int64_t c_begin,
-                       int64_t c_end, float* out) {
+                       int64_t c_end, int64_t row_begin, int64_t row_end, float* out) {
+  row_begin = std::clamp<int64_t>(row_begin, 0, ip.rows);
+  row_end = std::clamp<int64_t>(row_end, row_begin, ip.rows);
   std::vector<float> scratch;
   for (int64_t c = c_begin; c < c_end; ++c) {
     const float* src = x + c * p.h * p.w;
     float* dst = out + c * ip.channel_stride;
     if (ip.layout == InputPlanes::Layout::padded) {
-      fill_padded(ip, p, src, dst);
+      fill_padded(ip, p, src, row_begin, row_end, dst);
     } else {
-      fill_phases(ip, p, src, dst, scratch);
+      fill_phases(ip, p, src, row_begin, row_end, dst, scratch);
     }
   }
 }

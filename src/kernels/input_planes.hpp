@@ -30,7 +30,7 @@ struct InputPlanes {
   enum class Layout { direct, padded, phases };
   Layout layout = Layout::direct;
   int64_t stride = 1;          // conv stride (equal in both directions for non-direct layouts)
-  int64_t rows = 0;            // rows per plane (padded rows, or rows of one phase)
+  int64_t rows = 0;            // rows per plane (padded rows, or rows of one phase), slack included
   int64_t row_stride = 0;      // floats per plane row; also the flattened output row length
   int64_t plane_floats = 0;    // floats per plane (one phase of one channel)
   int64_t channel_stride = 0;  // floats per channel (all its phases)
@@ -48,9 +48,12 @@ struct InputPlanes {
 // dilation other than 1, or different strides along H and W.
 InputPlanes plan_input_planes(const ConvParams& p);
 
-// Fills `planes` (prepared_floats(c) floats, plus any slack the caller adds) with channels
-// [c_begin, c_end) of one NCHW image `x` (c_in * h * w floats). Not for the direct layout.
+// Fills rows [row_begin, row_end) (of `rows`, in every phase) of channels [c_begin, c_end) of the
+// prepared planes `out` (prepared_floats(c_in) floats, plus any slack the caller adds) from one
+// NCHW image `x` (c_in * h * w floats). Not for the direct layout. Threads that split the pixels
+// of a layer fill the rows they will read, so the planes are in their own caches.
 void fill_input_planes(const InputPlanes& planes, const ConvParams& p, const float* x,
-                       int64_t c_begin, int64_t c_end, float* out);
+                       int64_t c_begin, int64_t c_end, int64_t row_begin, int64_t row_end,
+                       float* out);
 
 }  // namespace onexn::detail

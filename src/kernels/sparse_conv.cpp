@@ -202,23 +202,33 @@ void SparseConv::run(const float* x, float* y, const Epilogue& epi, int threads,
   const bool direct = ip.layout == detail::InputPlanes::Layout::direct;
   const int64_t in_image = p.c_in * p.h * p.w, out_image = p.c_out * job.out_plane;
 
+  // `bounds` holds `threads` work ranges; if OpenMP grants fewer threads, each takes several.
 #pragma omp parallel num_threads(threads)
   {
     const int t = omp_get_thread_num(), nt = omp_get_num_threads();
     for (int64_t n = 0; n < p.batch; ++n) {
       const float* xn = x + n * in_image;
-      // Prepare this image's planes (or stage its last columns), channels split over threads.
-      const int64_t c0 = p.c_in * t / nt, c1 = p.c_in * (t + 1) / nt;
-      if (!direct) {
-        detail::fill_input_planes(ip, p, xn, c0, c1, workspace);
-        if (t == nt - 1) std::fill_n(workspace + ip.prepared_floats(p.c_in), tile, 0.0f);
-      } else if (plan.tail_begin != INT64_MAX) {
-        const int64_t cols = ip.q_count - plan.tail_begin;
-        for (int64_t c = c0; c < c1; ++c) {
-          float* dst = workspace + c * tile;
-          std::copy_n(xn + c * ip.channel_stride + plan.tail_begin, cols, dst);
-          std::fill(dst + cols, dst + tile, 0.0f);
+      // Prepare this image's planes (or stage its last columns). When threads split the pixels,
+      // each fills the plane rows its pixels start in, for every channel, so its reads hit its
+      // own cache; otherwise they split the channels.
+      for (int k = t; k < threads; k += nt) {
+        const int64_t c0 = p.c_in * k / threads, c1 = p.c_in * (k + 1) / threads;
+        if (direct) {
+          if (plan.tail_begin == INT64_MAX) continue;
+          const int64_t cols = ip.q_count - plan.tail_begin;
+          for (int64_t c = c0; c < c1; ++c) {
+            float* dst = workspace + c * tile;
+            std::copy_n(xn + c * ip.channel_stride + plan.tail_begin, cols, dst);
+            std::fill(dst + cols, dst + tile, 0.0f);
+          }
+        } else if (split_pixels) {
+          const int64_t r0 = k == 0 ? 0 : bounds[k] * tile / ip.row_stride;
+          const int64_t r1 = k + 1 == threads ? ip.rows : bounds[k + 1] * tile / ip.row_stride;
+          detail::fill_input_planes(ip, p, xn, 0, p.c_in, r0, r1, workspace);
+        } else {
+          detail::fill_input_planes(ip, p, xn, c0, c1, 0, ip.rows, workspace);
         }
+        if (!direct && k + 1 == threads) std::fill_n(workspace + ip.prepared_floats(p.c_in), tile, 0.0f);
       }
 #pragma omp barrier
       detail::SpmmJob mine = job;
@@ -226,15 +236,18 @@ void SparseConv::run(const float* x, float* y, const Epilogue& epi, int threads,
       mine.y = y + n * out_image;
       mine.epilogue = epi;
       if (epi.residual) mine.epilogue.residual = epi.residual + n * out_image;
-      if (t < static_cast<int>(bounds.size()) - 1) {
+      for (int k = t; k < threads; k += nt) {
         if (split_pixels) {
-          const int64_t q0 = bounds[t] * tile, q1 = std::min(bounds[t + 1] * tile, ip.q_count);
+          const int64_t q0 = bounds[k] * tile, q1 = std::min(bounds[k + 1] * tile, ip.q_count);
           if (q0 < q1) detail::spmm_run(mine, 0, plan.groups(), q0, q1);
-        } else if (bounds[t] < bounds[t + 1]) {
-          detail::spmm_run(mine, bounds[t], bounds[t + 1], 0, ip.q_count);
+        } else if (bounds[k] < bounds[k + 1]) {
+          detail::spmm_run(mine, bounds[k], bounds[k + 1], 0, ip.q_count);
         }
       }
+      // The next image's planes overwrite this one's: wait until every thread is done with it.
+      if (n + 1 < p.batch) {
 #pragma omp barrier
+      }
     }
   }
 }
