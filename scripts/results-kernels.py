@@ -61,7 +61,9 @@ def cpu_name():
 def git_commit():
     try:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True).stdout
+        # Only code counts: the result files themselves are rewritten by this script.
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "src", "include",
+                                "bench", "tools", "cmake", "CMakeLists.txt"], capture_output=True, text=True).stdout
         return out.stdout.strip() + (" (with uncommitted changes)" if dirty.strip() else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
