@@ -31,6 +31,28 @@ set(ONEXN_CORE_SOURCES
   src/graph/weighted_layers.cpp
   src/graph/model_pruning.cpp
   src/graph/file_io.cpp
+  src/graph/ir.cpp
+  src/graph/onnx_import.cpp
+  src/graph/passes/passes.cpp
+  src/runtime/op_registry.cpp
+  src/runtime/prepare.cpp
+  src/runtime/conv_op.cpp
+  src/runtime/plan.cpp
+  src/runtime/session.cpp
+  # runtime ops
+  src/runtime/ops/op_util.cpp
+  src/runtime/ops/op_broadcast.cpp
+  src/runtime/ops/op_strided_copy.cpp
+  src/runtime/ops/op_layout_ops.cpp
+  src/runtime/ops/op_math.cpp
+  src/runtime/ops/elementwise_ops.cpp
+  src/runtime/ops/pooling_ops.cpp
+  src/runtime/ops/tensor_ops.cpp
+  src/runtime/ops/linear_ops.cpp
+  src/runtime/ops/normalization_ops.cpp
+  # tensors on disk
+  src/graph/npy.cpp
+  src/graph/tensor_pb_write.cpp
 )
 list(TRANSFORM ONEXN_CORE_SOURCES PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/)
 
@@ -47,5 +69,8 @@ set(ONEXN_CLI_SOURCES
   tools/onexn/cmd_prune.cpp
   tools/onexn/layer_table.cpp
   tools/onexn/cmd_bench_layers.cpp
+  tools/onexn/cmd_run.cpp
+  tools/onexn/cmd_bench.cpp
+  tools/onexn/model_inputs.cpp
 )
 list(TRANSFORM ONEXN_CLI_SOURCES PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/)

@@ -6,18 +6,18 @@ fixed seed, and every BatchNorm gets non-trivial running statistics and affine p
 exported model computes something a test can tell apart from a broken one.
 
   scripts/export-torchvision.py --out-dir models resnet18 mobilenet_v2
-  scripts/export-torchvision.py --out-dir models --keep-bn resnet50   # BatchNorm nodes kept
+  scripts/export-torchvision.py --out-dir models --keep-bn resnet50   # BatchNorm kept: resnet50_bn.onnx
 
 Prints one line per model: its path and size. With --reference it also saves a random input and
-PyTorch's output for it as <model>.input.npy and <model>.output.npy.
+the PyTorch module's output for it as ONNX TensorProto files <model>.input.pb and <model>.output.pb.
 """
 import argparse
 import os
 import sys
 
-import numpy as np
 import torch
 import torchvision
+from onnx import numpy_helper
 
 MODELS = {
     "resnet18": torchvision.models.resnet18,
@@ -45,20 +45,23 @@ def export(name, out_dir, seed, opset, keep_bn, size, reference):
         randomize_batchnorm(model, gen)
     model.eval()
     x = torch.randn(1, 3, size, size, generator=gen)
-    path = os.path.join(out_dir, f"{name}.onnx")
+    stem = name + ("_bn" if keep_bn else "")
+    path = os.path.join(out_dir, f"{stem}.onnx")
     tmp = path + ".tmp"
     kwargs = {}
     if keep_bn:
-        # Constant folding is what fuses BatchNorm into Conv at export; without it BN nodes stay.
-        kwargs["do_constant_folding"] = False
+        # In TrainingMode.EVAL (the default) torch.onnx fuses BatchNorm into Conv; PRESERVE keeps
+        # the module's mode (eval here) and so exports BatchNormalization nodes.
+        kwargs["training"] = torch.onnx.TrainingMode.PRESERVE
     torch.onnx.export(model, x, tmp, opset_version=opset, input_names=["input"],
                       output_names=["logits"], **kwargs)
     os.replace(tmp, path)
     if reference:
         with torch.no_grad():
             y = model(x)
-        np.save(os.path.join(out_dir, f"{name}.input.npy"), x.numpy())
-        np.save(os.path.join(out_dir, f"{name}.output.npy"), y.numpy())
+        for suffix, t, tname in (("input", x, "input"), ("output", y, "logits")):
+            with open(os.path.join(out_dir, f"{stem}.{suffix}.pb"), "wb") as f:
+                f.write(numpy_helper.from_array(t.numpy(), name=tname).SerializeToString())
     print(f"{path} {os.path.getsize(path)} bytes")
 
 

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "onexn/error.hpp"
 #include "onexn/file_io.hpp"
@@ -11,9 +12,16 @@
 namespace onexn {
 namespace detail {
 
+// The element count of the dims; -1 when one is negative or the count does not fit in int64.
 int64_t tensor_numel(const onnx::TensorProto& t) {
+  // A zero anywhere makes the tensor empty, whatever the other dims are.
+  for (int64_t d : t.dims()) {
+    if (d == 0) return 0;
+  }
   int64_t n = 1;
-  for (int64_t d : t.dims()) n *= d;
+  for (int64_t d : t.dims()) {
+    if (d < 0 || __builtin_mul_overflow(n, d, &n)) return -1;
+  }
   return n;
 }
 
@@ -30,13 +38,19 @@ std::vector<float> tensor_floats(const onnx::TensorProto& t, const std::string& 
     if (d < 0) throw Error(fmt::format("{} has a negative dimension {}", id, d));
   }
   const int64_t n = tensor_numel(t);
+  // n * 4 could overflow for dims a file may claim, so the sizes are compared in elements.
+  if (n < 0) {
+    throw Error(fmt::format("{} has dims [{}], more elements than fit in 64 bits", id,
+                            fmt::join(t.dims(), ", ")));
+  }
   std::vector<float> out;
   if (t.has_raw_data()) {
-    if (static_cast<int64_t>(t.raw_data().size()) != n * 4) {
-      throw Error(fmt::format("{} holds {} bytes, its dims need {}", id, t.raw_data().size(), n * 4));
+    const size_t bytes = t.raw_data().size();
+    if (bytes % 4 != 0 || bytes / 4 != static_cast<uint64_t>(n)) {
+      throw Error(fmt::format("{} holds {} bytes, its dims need {} floats", id, bytes, n));
     }
     out.resize(n);
-    std::memcpy(out.data(), t.raw_data().data(), n * 4);
+    if (n > 0) std::memcpy(out.data(), t.raw_data().data(), n * 4);
   } else {
     if (t.float_data_size() != n) {
       throw Error(fmt::format("{} holds {} values, its dims need {}", id, t.float_data_size(), n));

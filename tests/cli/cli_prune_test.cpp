@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <fstream>
 #include <sstream>
 
 #include "onexn/model_pruning.hpp"
@@ -63,8 +64,14 @@ TEST(CliInspect, JsonLinesDescribeEveryLayer) {
   std::istringstream lines(r.out);
   std::string line;
   int rows = 0, depthwise = 0, default_pruned = 0;
+  bool runtime_line = false;
   while (std::getline(lines, line)) {
     const auto j = nlohmann::json::parse(line);
+    if (j.contains("unsupported_nodes")) {  // the last line: what onexn run could not run
+      runtime_line = true;
+      EXPECT_TRUE(j.at("unsupported_nodes").empty()) << line;
+      continue;
+    }
     ++rows;
     depthwise += j.at("kind") == "depthwise";
     default_pruned += j.at("default_prunes").get<bool>();
@@ -72,6 +79,7 @@ TEST(CliInspect, JsonLinesDescribeEveryLayer) {
     EXPECT_EQ(j.at("block_fill").at("16").get<double>(), 1.0);
     EXPECT_EQ(j.at("shape").size(), 4u);
   }
+  EXPECT_TRUE(runtime_line);
   EXPECT_EQ(rows, 53);  // 52 convs and the classifier
   EXPECT_EQ(depthwise, 17);
   EXPECT_EQ(default_pruned, 34);
@@ -84,6 +92,34 @@ TEST(CliInspect, TableShowsKindsAndTheDefaultSet) {
   EXPECT_NE(r.out.find("first"), std::string::npos);
   EXPECT_NE(r.out.find("fill16"), std::string::npos);
   EXPECT_NE(r.out.find("19 layers marked 'default'"), std::string::npos) << r.out;
+}
+
+TEST(CliInspect, ListsEveryNodeTheRuntimeCannotRun) {
+  // A model with two nodes of ops onexn does not have: both are named, at once.
+  const fs::path dir = test::scratch_dir("cli-inspect-unsupported");
+  const std::string script =
+      "import onnx\nfrom onnx import helper, TensorProto\n"
+      "x = helper.make_tensor_value_info('x', TensorProto.FLOAT, [1, 4])\n"
+      "y = helper.make_tensor_value_info('y', TensorProto.FLOAT, [1, 4])\n"
+      "nodes = [helper.make_node('Erf', ['x'], ['a'], name='erf_1'), helper.make_node('Relu', ['a'], ['b'], name='relu'),"
+      " helper.make_node('Sin', ['b'], ['y'], name='sin_2')]\n"
+      "m = helper.make_model(helper.make_graph(nodes, 'g', [x], [y]), opset_imports=[helper.make_opsetid('', 13)])\n"
+      "onnx.save(m, '" + (dir / "unsupported.onnx").string() + "')\n";
+  {
+    std::ofstream(dir / "make.py") << script;
+  }
+  const auto made = test::run_command("/usr/bin/python3 '" + (dir / "make.py").string() + "'");
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const auto r = test::run_cli("inspect '" + (dir / "unsupported.onnx").string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("2 node(s) onexn run does not support"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("node 'erf_1' (Erf)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("node 'sin_2' (Sin)"), std::string::npos) << r.out;
+  const auto run = test::run_cli("run '" + (dir / "unsupported.onnx").string() + "'");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find("2 nodes with an op onexn does not support; the first: node 'erf_1' (Erf)"),
+            std::string::npos) << run.err;
+  fs::remove_all(dir);
 }
 
 TEST(CliPruneOptions, NofMWithoutSparsityAndFullWithExclude) {

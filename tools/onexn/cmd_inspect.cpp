@@ -3,7 +3,11 @@
 #include <memory>
 
 #include "commands.hpp"
+#include <nlohmann/json.hpp>
+
 #include "layer_table.hpp"
+#include "onexn/error.hpp"
+#include "onexn/session.hpp"
 #include "onexn/model_pruning.hpp"
 #include "onexn/onnx_model.hpp"
 
@@ -26,11 +30,32 @@ Command add_inspect_command(CLI::App& app) {
             LayerSelection sel;
             sel.full = opt->full;
             const auto layers = inspect_model(model, sel);
+            // Which nodes the runtime could not run, all at once.
+            std::vector<std::string> unsupported;
+            std::string import_problem;
+            try {
+              unsupported = unsupported_nodes(model);
+            } catch (const Error& e) {
+              import_problem = e.what();
+            }
             if (opt->json) {
               print_layer_json(std::cout, layers, opt->model, "default_prunes");
+              nlohmann::ordered_json j;
+              j["model"] = opt->model;
+              j["unsupported_nodes"] = unsupported;
+              if (!import_problem.empty()) j["runtime_problem"] = import_problem;
+              std::cout << j.dump() << '\n';
             } else {
               std::cout << opt->model << '\n';
               print_layer_table(std::cout, layers, "default");
+              if (!import_problem.empty()) {
+                std::cout << "onexn run cannot load this model: " << import_problem << '\n';
+              } else if (unsupported.empty()) {
+                std::cout << "every node is supported by onexn run\n";
+              } else {
+                std::cout << unsupported.size() << " node(s) onexn run does not support:\n";
+                for (const auto& n : unsupported) std::cout << "  " << n << '\n';
+              }
             }
             return 0;
           }};

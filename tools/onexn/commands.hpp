@@ -15,5 +15,7 @@ struct Command {
 Command add_inspect_command(CLI::App& app);
 Command add_prune_command(CLI::App& app);
 Command add_bench_layers_command(CLI::App& app);
+Command add_run_command(CLI::App& app);
+Command add_bench_command(CLI::App& app);
 
 }  // namespace onexn::cli

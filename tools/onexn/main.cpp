@@ -30,6 +30,8 @@ int main(int argc, char** argv) {
       onexn::cli::add_inspect_command(app),
       onexn::cli::add_prune_command(app),
       onexn::cli::add_bench_layers_command(app),
+      onexn::cli::add_run_command(app),
+      onexn::cli::add_bench_command(app),
   };
   try {
     app.parse(argc, argv);
@@ -42,7 +44,7 @@ int main(int argc, char** argv) {
   try {
     for (const auto& command : commands)
       if (command.app->parsed()) return command.run();
-    return fail(2, "no command given: expected one of inspect, prune, bench-layers (see onexn --help)");
+    return fail(2, "no command given: expected one of inspect, prune, run, bench, bench-layers (see onexn --help)");
   } catch (const onexn::InvalidArgument& e) {
     return fail(2, e.what());
   } catch (const onexn::Error& e) {

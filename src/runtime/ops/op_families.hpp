@@ -1,0 +1,17 @@
+// The op families and what each registers (see op.hpp for the contract).
+#pragma once
+
+#include "runtime/op.hpp"
+
+namespace onexn::runtime {
+
+void register_conv_ops(OpTable& t);          // Conv (conv_op.cpp)
+void register_elementwise_ops(OpTable& t);   // Relu Clip Sigmoid HardSigmoid HardSwish Add Sub Mul Div
+                                             // Identity Dropout Cast
+void register_pooling_ops(OpTable& t);       // MaxPool AveragePool GlobalAveragePool ReduceMean
+void register_tensor_ops(OpTable& t);        // Shape Gather Unsqueeze Squeeze Concat Split Slice Reshape
+                                             // Flatten Transpose Pad
+void register_linear_ops(OpTable& t);        // Gemm MatMul
+void register_normalization_ops(OpTable& t);  // BatchNormalization Softmax
+
+}  // namespace onexn::runtime
