@@ -34,6 +34,10 @@ set(ONEXN_CORE_SOURCES
   src/graph/ir.cpp
   src/graph/onnx_import.cpp
   src/graph/passes/passes.cpp
+  # graph-wide rearrangement and pruning recipes
+  src/graph/channel_flow.cpp
+  src/graph/rearrange_model.cpp
+  src/graph/recipe.cpp
   src/runtime/op_registry.cpp
   src/runtime/prepare.cpp
   src/runtime/conv_op.cpp
@@ -67,10 +71,14 @@ set(ONEXN_CLI_SOURCES
   tools/onexn/main.cpp
   tools/onexn/cmd_inspect.cpp
   tools/onexn/cmd_prune.cpp
+  tools/onexn/prune_report.cpp
   tools/onexn/layer_table.cpp
   tools/onexn/cmd_bench_layers.cpp
   tools/onexn/cmd_run.cpp
   tools/onexn/cmd_bench.cpp
   tools/onexn/model_inputs.cpp
+  tools/onexn/mask_png.cpp
+  tools/onexn/bitmap_font.cpp
+  tools/onexn/png_file.cpp
 )
 list(TRANSFORM ONEXN_CLI_SOURCES PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/)

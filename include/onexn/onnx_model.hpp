@@ -61,6 +61,9 @@ class OnnxModel {
 
   onnx::ModelProto& proto();
   const onnx::ModelProto& proto() const;
+  // Finds the weighted layers again after the graph was edited through proto() (node inputs
+  // renamed, initializers added); references from weighted_layers() are invalidated.
+  void reindex_layers();
 
  private:
   struct Impl;

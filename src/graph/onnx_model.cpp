@@ -59,6 +59,8 @@ const std::string& OnnxModel::name() const { return impl_->name; }
 
 const std::vector<WeightedLayer>& OnnxModel::weighted_layers() const { return impl_->layers; }
 
+void OnnxModel::reindex_layers() { impl_->layers = detail::find_weighted_layers(impl_->model.graph(), impl_->name); }
+
 std::vector<float> OnnxModel::read_weights(const WeightedLayer& layer) const {
   const onnx::TensorProto* t = detail::find_constant(impl_->model.graph(), layer.weight_tensor);
   if (!t) throw Error(fmt::format("{}: node '{}': weight tensor '{}' not found", impl_->name,

@@ -2,6 +2,7 @@
 // requested sparsity, untouched layers bit-identical, output accepted by Python's onnx.checker.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <fstream>
@@ -25,8 +26,9 @@ TEST_P(CliPrune, WritesExact1xNModelThatOnnxCheckerAccepts) {
   const fs::path in = test::models_dir() / (name + ".onnx");
   const fs::path out = dir / "pruned.onnx";
   std::ostringstream args;
+  // Without rearrangement the mask is taken on the weights as they are (compared below).
   args << "prune '" << in.string() << "' -o '" << out.string() << "' --pattern 1x" << n
-       << " --sparsity " << p;
+       << " --sparsity " << p << " --rearrange none";
   const auto r = test::run_cli(args.str());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(r.err.empty()) << r.err;
@@ -57,6 +59,93 @@ INSTANTIATE_TEST_SUITE_P(Torchvision, CliPrune,
                                            std::make_tuple("mobilenet_v2", 4, 0.5),
                                            std::make_tuple("mobilenet_v2", 16, 0.7),
                                            std::make_tuple("mobilenet_v2", 2, 0.9)));
+
+// The default, --rearrange graph: the output is the exact 1xN pruning of the permuted weights
+// (`--sparsity 0` writes the permutation alone), and the report says what rearrangement kept.
+class CliPruneRearranged : public ::testing::TestWithParam<std::tuple<std::string, int, double>> {};
+
+TEST_P(CliPruneRearranged, IsExact1xNOfThePermutedWeightsAndReportsKeptL1) {
+  const auto& [name, n, p] = GetParam();
+  const fs::path dir = test::scratch_dir("cli-prune-rearranged-" + name);
+  const fs::path in = test::models_dir() / (name + ".onnx");
+  const fs::path permuted = dir / "permuted.onnx", out = dir / "pruned.onnx", report = dir / "report.json";
+  const std::string pattern = " --pattern 1x" + std::to_string(n);
+  auto r = test::run_cli("prune '" + in.string() + "' -o '" + permuted.string() + "'" + pattern + " --sparsity 0");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ostringstream sp;
+  sp << p;
+  r = test::run_cli("prune '" + in.string() + "' -o '" + out.string() + "'" + pattern + " --sparsity " + sp.str() +
+                    " --report '" + report.string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("with graph rearrangement"), std::string::npos) << r.out;
+
+  const OnnxModel original = OnnxModel::load(in);
+  const OnnxModel before = OnnxModel::load(permuted);
+  const OnnxModel after = OnnxModel::load(out);
+  int changed = 0;
+  for (const WeightedLayer& layer : after.weighted_layers()) {
+    changed += original.read_weights(layer) != before.read_weights(layer);
+    if (in_default_layer_set(layer.kind, false)) {
+      test::expect_exact_1xn(before.read_weights(layer), after.read_weights(layer), layer.shape, n, p,
+                             layer.node_name);
+    }
+  }
+  EXPECT_GT(changed, 0) << "rearrangement changed no weights";
+
+  std::ifstream f(report);
+  const auto j = nlohmann::json::parse(f);
+  EXPECT_EQ(j.at("rearrange"), "graph");
+  EXPECT_EQ(j.at("pattern"), "1x" + std::to_string(n));
+  int pruned = 0;
+  for (const auto& l : after.weighted_layers()) pruned += in_default_layer_set(l.kind, false);
+  ASSERT_EQ(j.at("layers").size(), static_cast<size_t>(pruned));
+  for (const auto& l : j.at("layers")) {
+    EXPECT_GT(l.at("l1_kept").get<double>(), 0.0);
+    EXPECT_LE(l.at("l1_kept").get<double>(), 1.0);
+    EXPECT_GT(l.at("l1_kept_without_rearrangement").get<double>(), 0.0);
+  }
+  int permuted_sets = 0;
+  for (const auto& s : j.at("channel_sets")) permuted_sets += s.at("permuted").get<bool>();
+  EXPECT_GT(permuted_sets, 0);
+  fs::remove_all(dir);
+}
+
+INSTANTIATE_TEST_SUITE_P(Torchvision, CliPruneRearranged,
+                         ::testing::Values(std::make_tuple("resnet18", 16, 0.7),
+                                           std::make_tuple("mobilenet_v2", 4, 0.5)));
+
+TEST(CliPrune, RecipeAndBadRecipe) {
+  const fs::path dir = test::scratch_dir("cli-prune-recipe");
+  const fs::path in = test::models_dir() / "resnet18.onnx";
+  const fs::path recipe = dir / "recipe.json", out = dir / "out.onnx";
+  std::ofstream(recipe) << R"({"pattern": "1x16", "sparsity": 0.7, "rearrange": "paper",
+      "rules": [{"match": "^/layer1/", "pattern": "1x8", "sparsity": 0.5}, {"match": "layer4", "skip": true}]})";
+  auto r = test::run_cli("prune '" + in.string() + "' -o '" + out.string() + "' --recipe '" + recipe.string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("with paper rearrangement"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(2 recipe rules)"), std::string::npos) << r.out;
+  const OnnxModel pruned = OnnxModel::load(out);
+  for (const WeightedLayer& layer : pruned.weighted_layers()) {
+    if (!in_default_layer_set(layer.kind, false)) continue;
+    const auto w = pruned.read_weights(layer);
+    const double zeros = static_cast<double>(std::count(w.begin(), w.end(), 0.0f)) / w.size();
+    if (layer.node_name.find("/layer1/") == 0) {
+      EXPECT_NEAR(zeros, 0.5, 0.02) << layer.node_name;
+    } else if (layer.node_name.find("layer4") != std::string::npos) {
+      EXPECT_EQ(zeros, 0.0) << layer.node_name;
+    } else {
+      EXPECT_NEAR(zeros, 0.7, 0.02) << layer.node_name;
+    }
+  }
+  std::ofstream(recipe) << R"({"sparsity": 0.7, "rules": [{"match": "layer1", "sparsity": 1.2}]})";
+  r = test::run_cli("prune '" + in.string() + "' -o '" + out.string() + "' --recipe '" + recipe.string() + "'");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("rules[0]"), std::string::npos) << r.err;
+  r = test::run_cli("prune '" + in.string() + "' -o '" + out.string() + "' --rearrange sideways");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("sideways"), std::string::npos) << r.err;
+  fs::remove_all(dir);
+}
 
 TEST(CliInspect, JsonLinesDescribeEveryLayer) {
   const auto r = test::run_cli("inspect --json '" + (test::models_dir() / "mobilenet_v2.onnx").string() + "'");
