@@ -59,9 +59,11 @@ LayerMaskInput synthetic_layer(const WeightShape& shape, int n, const std::vecto
 }
 
 TEST(CliMaskPng, EveryCellIsDarkWhenItsBlockIsKeptAndLightWhenPruned) {
-  // C_out 38 = 9 blocks of 4 + a short block of 2; a pattern with no symmetry to hide a swapped axis.
+  // C_out 38 = 9 blocks of 4 + a short block of 2; a pattern with no symmetry to hide a swapped
+  // axis.
   const auto kept = [](int64_t g, int64_t c) { return (g * 7 + c * 3) % 5 < 2; };
-  for (const WeightShape shape : {WeightShape::conv(38, 24, 3, 3), WeightShape::conv(40, 12, 1, 1, 2)}) {
+  for (const WeightShape shape :
+       {WeightShape::conv(38, 24, 3, 3), WeightShape::conv(40, 12, 1, 1, 2)}) {
     const int n = 4;
     const auto w = weights_with_blocks(shape, n, kept);
     const LayerMaskInput layer = synthetic_layer(shape, n, w);
@@ -109,7 +111,8 @@ TEST(CliMaskPng, WideLayersMergeCellsAndShadeThemByTheShareKept) {
 
 TEST(CliMaskPng, OverviewPanelsStayWithin2400PixelsWide) {
   const WeightShape shape = WeightShape::conv(256, 256, 3, 3);
-  const auto w = weights_with_blocks(shape, 16, [](int64_t g, int64_t c) { return (g + c) % 3 == 0; });
+  const auto w =
+      weights_with_blocks(shape, 16, [](int64_t g, int64_t c) { return (g + c) % 3 == 0; });
   const std::vector<LayerMaskInput> layers(20, synthetic_layer(shape, 16, w));
   const RasterImage image = cli::render_mask_overview(layers, "twenty layers");
   EXPECT_LE(image.width, 2400);
@@ -127,7 +130,8 @@ TEST(CliMaskPng, BlockSizeIsTheLargestNTheZerosFollow) {
         blocks16[size_t(shape.index(o, c, 0, 0) + t)] = (o / 16 + c) % 2 ? 1.0f : 0.0f;
   EXPECT_EQ(cli::pick_block_size(analyze_pattern({blocks16.data(), shape})), 16);
   // One nonzero weight per kept block is 1x16 structure too, but every block is mostly zeros.
-  const auto sparse_blocks = weights_with_blocks(shape, 16, [](int64_t g, int64_t c) { return (g + c) % 2; });
+  const auto sparse_blocks =
+      weights_with_blocks(shape, 16, [](int64_t g, int64_t c) { return (g + c) % 2; });
   EXPECT_EQ(cli::pick_block_size(analyze_pattern({sparse_blocks.data(), shape})), 1);
   const auto random = test::random_values(shape.numel(), 7, 0.5);
   EXPECT_EQ(cli::pick_block_size(analyze_pattern({random.data(), shape})), 1);
@@ -138,11 +142,13 @@ TEST(CliMaskPng, FontHasEveryPrintableAsciiCharacterAndWellFormedGlyphs) {
     EXPECT_TRUE(cli::font_has_glyph(char(c))) << "no glyph for '" << char(c) << "'";
     const cli::Glyph& g = cli::glyph_for(char(c));
     ASSERT_EQ(g.rows.size(), size_t(cli::kGlyphHeight * (cli::kGlyphWidth + 1) - 1)) << char(c);
-    for (int row = 1; row < cli::kGlyphHeight; ++row) EXPECT_EQ(g.rows[size_t(row) * 6 - 1], '|') << char(c);
+    for (int row = 1; row < cli::kGlyphHeight; ++row)
+      EXPECT_EQ(g.rows[size_t(row) * 6 - 1], '|') << char(c);
   }
   EXPECT_EQ(&cli::glyph_for('\x7f'), &cli::glyph_for('?'));
-  EXPECT_EQ(cli::fit_text_left("/layer3/layer3.0/conv2/Conv", cli::text_width("...conv2/Conv", 2), 2),
-            "...conv2/Conv");
+  EXPECT_EQ(
+      cli::fit_text_left("/layer3/layer3.0/conv2/Conv", cli::text_width("...conv2/Conv", 2), 2),
+      "...conv2/Conv");
 }
 
 // ---- End to end through the CLI. ----
@@ -176,8 +182,9 @@ class CliInspectPng : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new fs::path(test::scratch_dir("cli-inspect-png"));
     model_ = new fs::path(*dir_ / "layer3-1x4.onnx");
-    const auto r = test::run_cli("prune '" + (test::models_dir() / "resnet18.onnx").string() + "' -o '" +
-                                 model_->string() + "' --pattern 1x4 --sparsity 0.5 --layers layer3");
+    const auto r =
+        test::run_cli("prune '" + (test::models_dir() / "resnet18.onnx").string() + "' -o '" +
+                      model_->string() + "' --pattern 1x4 --sparsity 0.5 --layers layer3");
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   static void TearDownTestSuite() {
@@ -201,7 +208,8 @@ fs::path* CliInspectPng::model_ = nullptr;
 TEST_F(CliInspectPng, OneLayerPictureShowsEveryBlockOfTheWeights) {
   const std::string name = "/layer3/layer3.0/conv2/Conv";
   const fs::path png = *dir_ / "one-layer.png";
-  const auto r = test::run_cli("inspect " + quoted(*model_) + " --png " + quoted(png) + " --layer " + name);
+  const auto r =
+      test::run_cli("inspect " + quoted(*model_) + " --png " + quoted(png) + " --layer " + name);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("1x4 blocks"), std::string::npos) << r.out;
   const DecodedPng decoded = decode_png(png);
@@ -251,8 +259,8 @@ TEST_F(CliInspectPng, OverviewDrawsThePrunedLayersOrTheDefaultSetOfAnUnprunedMod
   EXPECT_GT(decoded.width, 0);
   EXPECT_LE(decoded.width, 2400);
 
-  r = test::run_cli("inspect " + quoted(test::models_dir() / "resnet18.onnx") + " --png " + quoted(png) +
-                    " --n 16");
+  r = test::run_cli("inspect " + quoted(test::models_dir() / "resnet18.onnx") + " --png " +
+                    quoted(png) + " --n 16");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find(": 19 layers"), std::string::npos) << r.out;  // the default set
   decoded = decode_png(png);
@@ -263,8 +271,8 @@ TEST_F(CliInspectPng, OverviewDrawsThePrunedLayersOrTheDefaultSetOfAnUnprunedMod
 TEST_F(CliInspectPng, UnknownLayerFailsWithOneLineNamingItAndWritesNothing) {
   const fs::path out_dir = *dir_ / "unknown-layer";
   fs::create_directories(out_dir);
-  const auto r = test::run_cli("inspect " + quoted(*model_) + " --png " + quoted(out_dir / "x.png") +
-                               " --layer /no/such/Conv");
+  const auto r = test::run_cli("inspect " + quoted(*model_) + " --png " +
+                               quoted(out_dir / "x.png") + " --layer /no/such/Conv");
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_TRUE(r.out.empty()) << r.out;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
@@ -274,7 +282,8 @@ TEST_F(CliInspectPng, UnknownLayerFailsWithOneLineNamingItAndWritesNothing) {
 }
 
 TEST_F(CliInspectPng, UnwritablePathFailsWithExit1AndOptionMisuseWithExit2) {
-  auto r = test::run_cli("inspect " + quoted(*model_) + " --png " + quoted(*dir_ / "missing-dir" / "x.png"));
+  auto r = test::run_cli("inspect " + quoted(*model_) + " --png " +
+                         quoted(*dir_ / "missing-dir" / "x.png"));
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   EXPECT_NE(r.err.find("missing-dir/x.png"), std::string::npos) << r.err;
@@ -287,8 +296,8 @@ TEST_F(CliInspectPng, UnwritablePathFailsWithExit1AndOptionMisuseWithExit2) {
   EXPECT_TRUE(fs::is_directory(out_dir / "x.png"));
   EXPECT_EQ(entries_in(out_dir), 1);
 
-  for (const std::string args : {" --layer /layer3/layer3.0/conv2/Conv", " --n 16", " --png a.png --json",
-                                 " --png a.png --n 3"}) {
+  for (const std::string args : {" --layer /layer3/layer3.0/conv2/Conv", " --n 16",
+                                 " --png a.png --json", " --png a.png --n 3"}) {
     r = test::run_cli("inspect " + quoted(*model_) + args);
     EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << "\n" << r.err;

@@ -137,7 +137,8 @@ void draw_text(RasterImage& image, int x, int y, std::string_view text, Rgb colo
     const int top = y + (g.descends ? kGlyphDescent * scale : 0);
     for (int row = 0; row < kGlyphHeight; ++row)
       for (int col = 0; col < kGlyphWidth; ++col)
-        if (g.ink(col, row)) image.fill_rect(x + col * scale, top + row * scale, scale, scale, color);
+        if (g.ink(col, row))
+          image.fill_rect(x + col * scale, top + row * scale, scale, scale, color);
     x += kGlyphAdvance * scale;
   }
 }

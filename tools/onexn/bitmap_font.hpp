@@ -25,7 +25,9 @@ struct Glyph {
   std::string_view rows;
   bool descends = false;
 
-  bool ink(int column, int row) const { return rows[size_t(row) * (kGlyphWidth + 1) + column] == '#'; }
+  bool ink(int column, int row) const {
+    return rows[size_t(row) * (kGlyphWidth + 1) + column] == '#';
+  }
 };
 
 // The glyph drawn for `c`: its own, or '?' when the font has none.

@@ -5,16 +5,15 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
-
-#include "commands.hpp"
 #include <nlohmann/json.hpp>
 
+#include "commands.hpp"
 #include "layer_table.hpp"
 #include "mask_png.hpp"
 #include "onexn/error.hpp"
-#include "onexn/session.hpp"
 #include "onexn/model_pruning.hpp"
 #include "onexn/onnx_model.hpp"
+#include "onexn/session.hpp"
 #include "png_file.hpp"
 
 namespace onexn::cli {
@@ -38,8 +37,9 @@ const LayerSummary& find_layer(const std::vector<LayerSummary>& layers, const st
     if (l.layer.node_name == name) return l;
   for (const auto& l : layers)
     if (l.layer.weight_tensor == name) return l;
-  throw Error(fmt::format("inspect: no Conv / Gemm / MatMul layer named '{}' in '{}' (`onexn inspect {}` lists them)",
-                          name, model_path, model_path));
+  throw Error(fmt::format(
+      "inspect: no Conv / Gemm / MatMul layer named '{}' in '{}' (`onexn inspect {}` lists them)",
+      name, model_path, model_path));
 }
 
 // Renders the picture and writes it through a temporary file; prints one line saying what it drew.
@@ -49,17 +49,21 @@ void write_mask_picture(const OnnxModel& model, const std::vector<LayerSummary>&
   RasterImage image;
   std::string what;
   if (!layer_name.empty()) {
-    const LayerMaskInput input = describe_layer_mask(model, find_layer(layers, layer_name, model_path), forced_n);
+    const LayerMaskInput input =
+        describe_layer_mask(model, find_layer(layers, layer_name, model_path), forced_n);
     image = render_layer_mask(input).image;
     what = fmt::format("layer '{}', 1x{} blocks", input.name, input.mask.n);
   } else {
     const auto shown = overview_layers(layers);
-    if (shown.empty()) throw Error(fmt::format("inspect: '{}' has no Conv / Gemm / MatMul layer to draw", model_path));
+    if (shown.empty())
+      throw Error(
+          fmt::format("inspect: '{}' has no Conv / Gemm / MatMul layer to draw", model_path));
     std::vector<LayerMaskInput> inputs;
     for (const LayerSummary* l : shown) inputs.push_back(describe_layer_mask(model, *l, forced_n));
     const bool any_pruned = shown.front()->stats.sparsity() > 0.0;
-    const std::string n_rule = forced_n ? fmt::format("N = {} for every layer", forced_n)
-                                        : std::string("N per layer: the largest with block fill >= 0.99");
+    const std::string n_rule =
+        forced_n ? fmt::format("N = {} for every layer", forced_n)
+                 : std::string("N per layer: the largest with block fill >= 0.99");
     const std::string title =
         fmt::format("{}: {} {} layers ({})", std::filesystem::path(model_path).filename().string(),
                     inputs.size(), any_pruned ? "pruned" : "unpruned default-set", n_rule);
@@ -83,18 +87,21 @@ Command add_inspect_command(CLI::App& app) {
   };
   auto opt = std::make_shared<Options>();
   CLI::App* sub = app.add_subcommand(
-      "inspect", "List the weighted layers of an ONNX model: kind, shape, sparsity, 1xN block fill");
+      "inspect",
+      "List the weighted layers of an ONNX model: kind, shape, sparsity, 1xN block fill");
   sub->add_option("model", opt->model, "ONNX model file")->required();
   CLI::Option* json = sub->add_flag("--json", opt->json, "one JSON object per layer per line");
   sub->add_flag("--full", opt->full, "count fully connected layers in the default layer set");
-  CLI::Option* png = sub->add_option("--png", opt->png,
-                                     "draw the 1xN block masks of the pruned layers as a PNG picture");
+  CLI::Option* png = sub->add_option(
+      "--png", opt->png, "draw the 1xN block masks of the pruned layers as a PNG picture");
   png->excludes(json);
-  sub->add_option("--layer", opt->layer, "with --png: draw only this layer (node or weight name), large")
+  sub->add_option("--layer", opt->layer,
+                  "with --png: draw only this layer (node or weight name), large")
       ->needs(png);
-  sub->add_option("--n", opt->n,
-                  "with --png: draw blocks of N output channels (default: per layer, the largest N whose "
-                  "block fill is >= 0.99)")
+  sub->add_option(
+         "--n", opt->n,
+         "with --png: draw blocks of N output channels (default: per layer, the largest N whose "
+         "block fill is >= 0.99)")
       ->check(CLI::IsMember({1, 2, 4, 8, 16, 32}))
       ->needs(png);
   return {sub, [opt] {

@@ -85,7 +85,8 @@ int64_t label_step(const AxisScale& a, int min_px) {
 }
 
 // Input channel numbers under the grid, on the grid lines, and the channel count at the right end.
-void draw_column_labels(RasterImage& image, const BlockMask& mask, const MaskPlacement& p, int top) {
+void draw_column_labels(RasterImage& image, const BlockMask& mask, const MaskPlacement& p,
+                        int top) {
   const std::string last = std::to_string(mask.in_channels);
   const int min_px = text_width(last, kTextScale) + 16;
   const int64_t step = label_step(p.x, min_px);
@@ -153,8 +154,9 @@ int64_t block_rows(const LayerMaskInput& layer) {
 // Grid scales whose cells are about as tall as a block's channels, when that fits: the picture
 // then keeps the proportions of the weight matrix. No taller than wide, or a layer with few input
 // channels (a first conv) would be a thin pillar.
-MaskPlacement fit_grid(const LayerMaskInput& layer, int min_width, int max_width, int max_cell_width,
-                       int column_line_spacing, int min_height, int max_height) {
+MaskPlacement fit_grid(const LayerMaskInput& layer, int min_width, int max_width,
+                       int max_cell_width, int column_line_spacing, int min_height,
+                       int max_height) {
   MaskPlacement p;
   p.x = fit_axis(layer.mask.in_channels, min_width, max_width, max_cell_width, column_line_spacing);
   const double px_per_channel = double(p.x.unit_px) / double(p.x.cells_per_unit);
@@ -167,7 +169,8 @@ MaskPlacement fit_grid(const LayerMaskInput& layer, int min_width, int max_width
 // What one block is, in words.
 std::string block_words(const LayerMaskInput& layer) {
   const int64_t rows = block_rows(layer);
-  std::string taps = layer.shape.taps() > 1 ? fmt::format(" x {}x{} taps", layer.shape.kh, layer.shape.kw) : "";
+  std::string taps =
+      layer.shape.taps() > 1 ? fmt::format(" x {}x{} taps", layer.shape.kh, layer.shape.kw) : "";
   return fmt::format("{} output channel{} x 1 input channel{}", rows, rows > 1 ? "s" : "", taps);
 }
 
@@ -202,7 +205,8 @@ int pick_block_size(const PatternStats& stats) {
   return 1;
 }
 
-LayerMaskInput describe_layer_mask(const OnnxModel& model, const LayerSummary& layer, int forced_n) {
+LayerMaskInput describe_layer_mask(const OnnxModel& model, const LayerSummary& layer,
+                                   int forced_n) {
   const std::vector<float> weights = model.read_weights(layer.layer);
   const ConstWeightView view{weights.data(), layer.layer.shape};
   LayerMaskInput in;
@@ -224,7 +228,8 @@ int AxisScale::pixel_of_cell(int64_t cell) const { return pixel_of_unit(cell / c
 
 int AxisScale::pixels() const { return cells ? pixel_of_unit(units() - 1) + unit_px : 0; }
 
-AxisScale fit_axis(int64_t cells, int min_px, int max_px, int preferred_unit_px, int line_spacing_px) {
+AxisScale fit_axis(int64_t cells, int min_px, int max_px, int preferred_unit_px,
+                   int line_spacing_px) {
   AxisScale a;
   a.cells = cells;
   a.cells_per_unit = std::max<int64_t>(1, ceil_div(cells, max_px));
@@ -258,18 +263,21 @@ MaskPicture render_layer_mask(const LayerMaskInput& layer) {
 
   const std::string title = layer.name;
   const std::string info = fmt::format(
-      "{} {}   sparsity {}   1x{} blocks (fill {:.3f})   {} of {} blocks kept ({})", to_string(layer.kind),
-      layer.shape.to_string(), percent(layer.sparsity), mask.n, layer.fill, mask.kept_count(),
-      mask.kept.size(), percent(mask.kept.empty() ? 0.0 : double(mask.kept_count()) / double(mask.kept.size())));
+      "{} {}   sparsity {}   1x{} blocks (fill {:.3f})   {} of {} blocks kept ({})",
+      to_string(layer.kind), layer.shape.to_string(), percent(layer.sparsity), mask.n, layer.fill,
+      mask.kept_count(), mask.kept.size(),
+      percent(mask.kept.empty() ? 0.0 : double(mask.kept_count()) / double(mask.kept.size())));
   const std::string kept_text = "kept block: " + block_words(layer) + ", some weight nonzero";
   const std::string pruned_text = "pruned block: all its weights zero";
   std::string scale_note;
   if (p.x.cells_per_unit > 1 || p.y.cells_per_unit > 1) {
-    scale_note = fmt::format("each drawn cell merges {} x {} blocks; its shade is the share kept",
-                             p.y.cells_per_unit, p.x.cells_per_unit);
+    scale_note = fmt::format(
+        "each drawn cell merges {} x {} blocks (rows x columns), shaded by the share kept",
+        p.y.cells_per_unit, p.x.cells_per_unit);
   }
   const std::string y_title = "output channel";
-  const std::string x_title = "input channel" + std::string(layer.shape.groups > 1 ? " (within its group)" : "");
+  const std::string x_title =
+      "input channel" + std::string(layer.shape.groups > 1 ? " (within its group)" : "");
 
   const int line = text_height(kTextScale);
   const int label_width = text_width(std::to_string(layer.shape.c_out), kTextScale);
@@ -286,7 +294,7 @@ MaskPicture render_layer_mask(const LayerMaskInput& layer) {
   if (!scale_note.empty()) y += line + kLineGap;
   const int y_title_y = y + 6;
   y += line + kLineGap + 12;
-  p.grid_left = kMargin + std::max(label_width + 12, 0);
+  p.grid_left = kMargin + label_width + 12;
   p.grid_top = y;
   const int grid_bottom = p.grid_top + p.y.pixels();
   const int x_labels_y = grid_bottom + 12;
@@ -308,7 +316,8 @@ MaskPicture render_layer_mask(const LayerMaskInput& layer) {
   draw_text(image, kMargin, info_y, info, kSecondaryTextColor, kTextScale);
   draw_legend_entry(image, kMargin, kept_y, kKeptColor, kept_text);
   draw_legend_entry(image, kMargin, pruned_y, kPrunedColor, pruned_text);
-  if (!scale_note.empty()) draw_text(image, kMargin, note_y, scale_note, kSecondaryTextColor, kTextScale);
+  if (!scale_note.empty())
+    draw_text(image, kMargin, note_y, scale_note, kSecondaryTextColor, kTextScale);
   draw_text(image, kMargin, y_title_y, y_title, kTextColor, kTextScale);
   draw_mask_grid(image, mask, p);
   draw_row_labels(image, layer, p, p.grid_left - 10);
@@ -318,7 +327,8 @@ MaskPicture render_layer_mask(const LayerMaskInput& layer) {
   return picture;
 }
 
-RasterImage render_mask_overview(const std::vector<LayerMaskInput>& layers, std::string_view title) {
+RasterImage render_mask_overview(const std::vector<LayerMaskInput>& layers,
+                                 std::string_view title) {
   struct Panel {
     const LayerMaskInput* layer;
     MaskPlacement placement;  // relative to the panel's top-left corner
@@ -328,15 +338,16 @@ RasterImage render_mask_overview(const std::vector<LayerMaskInput>& layers, std:
   const int slot_width = kPanelGridMaxWidth + 2;
   std::vector<Panel> panels;
   for (const LayerMaskInput& layer : layers) {
-    MaskPlacement p = fit_grid(layer, kPanelGridMinWidth, kPanelGridMaxWidth, 16, 0, kPanelGridMinHeight,
-                               kPanelGridMaxHeight);
+    MaskPlacement p = fit_grid(layer, kPanelGridMinWidth, kPanelGridMaxWidth, 16, 0,
+                               kPanelGridMinHeight, kPanelGridMaxHeight);
     p.grid_left = 1;
     p.grid_top = 3 * (line + 6) + 1;  // two lines of name, one of shape, N and sparsity
     panels.push_back({&layer, p, p.grid_top + p.y.pixels() + 1});
   }
 
-  const int columns = int(std::clamp<size_t>((kOverviewMaxWidth - 2 * kMargin + kPanelGap) / (slot_width + kPanelGap),
-                                             1, std::max<size_t>(panels.size(), 1)));
+  const int columns = int(
+      std::clamp<size_t>((kOverviewMaxWidth - 2 * kMargin + kPanelGap) / (slot_width + kPanelGap),
+                         1, std::max<size_t>(panels.size(), 1)));
   const std::string legend_kept = "kept block (some weight nonzero)";
   const std::string legend_pruned = "pruned block (all zero)";
   const std::string legend_axes = "rows: output channels in blocks of N   columns: input channels";
@@ -358,8 +369,10 @@ RasterImage render_mask_overview(const std::vector<LayerMaskInput>& layers, std:
   const int height = y - kPanelGap + kMargin;
   const int swatch = kGlyphHeight * kTextScale + 12;
   int width = 2 * kMargin + columns * slot_width + (columns - 1) * kPanelGap;
-  width = std::max({width, 2 * kMargin + text_width(title, kTextScale), 2 * kMargin + text_width(legend_axes, kTextScale),
-                    2 * kMargin + 2 * swatch + 40 + text_width(legend_kept + legend_pruned, kTextScale)});
+  width = std::max(
+      {width, 2 * kMargin + text_width(title, kTextScale),
+       2 * kMargin + text_width(legend_axes, kTextScale),
+       2 * kMargin + 2 * swatch + 40 + text_width(legend_kept + legend_pruned, kTextScale)});
 
   RasterImage image(width, height, kBackgroundColor);
   draw_text(image, kMargin, title_y, title, kTextColor, kTextScale);
@@ -374,9 +387,10 @@ RasterImage render_mask_overview(const std::vector<LayerMaskInput>& layers, std:
     const auto name_lines = wrap_name(layer.name, slot_width);
     draw_text(image, left, top, name_lines[0], kTextColor, kTextScale);
     draw_text(image, left, top + line + 6, name_lines[1], kTextColor, kTextScale);
-    const std::string info = fmt::format("{} 1x{} {}", compact_shape(layer.shape), layer.mask.n, percent(layer.sparsity));
-    draw_text(image, left, top + 2 * (line + 6), fit_text_left(info, slot_width, kTextScale), kSecondaryTextColor,
-              kTextScale);
+    const std::string info = fmt::format("{} 1x{} {}", compact_shape(layer.shape), layer.mask.n,
+                                         percent(layer.sparsity));
+    draw_text(image, left, top + 2 * (line + 6), fit_text_left(info, slot_width, kTextScale),
+              kSecondaryTextColor, kTextScale);
     MaskPlacement p = panel.placement;
     p.grid_left += left;
     p.grid_top += top;

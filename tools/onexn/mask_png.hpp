@@ -76,7 +76,8 @@ struct AxisScale {
 // Scale for `cells` cells in at most `max_px` pixels (slightly more only for 1-pixel units with
 // lines) and at least `min_px` when cells are few: units of `preferred_unit_px` where it fits, grid
 // lines at the smallest power-of-two spacing of at least `line_spacing_px` pixels (0: no lines).
-AxisScale fit_axis(int64_t cells, int min_px, int max_px, int preferred_unit_px, int line_spacing_px);
+AxisScale fit_axis(int64_t cells, int min_px, int max_px, int preferred_unit_px,
+                   int line_spacing_px);
 
 // Where the mask's cells are on a rendered picture: cell (g, c) covers the pixels from
 // (grid_left + x.pixel_of_cell(c), grid_top + y.pixel_of_cell(g)) over x.unit_px by y.unit_px.

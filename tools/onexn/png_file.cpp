@@ -30,7 +30,8 @@ std::vector<uint8_t> encode_png(const RasterImage& image) {
     throw Error("cannot encode PNG: " + reason);
   }
   std::vector<uint8_t> bytes(size);
-  if (!png_image_write_to_memory(&png, bytes.data(), &size, 0, image.rgb.data(), row_stride, nullptr)) {
+  if (!png_image_write_to_memory(&png, bytes.data(), &size, 0, image.rgb.data(), row_stride,
+                                 nullptr)) {
     const std::string reason = png.message;
     png_image_free(&png);
     throw Error("cannot encode PNG: " + reason);
