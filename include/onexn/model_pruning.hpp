@@ -1,6 +1,7 @@
 // Pruning a whole ONNX model: which layers, which pattern, and a report of what changed.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,6 +45,8 @@ struct PruneOptions {
   std::vector<LayerRule> rules;
   // Filter rearrangement before the masks are taken (see rearrange_model.hpp).
   RearrangeMode rearrange = RearrangeMode::none;
+  // Called with the rearranged, not yet pruned model (e.g. to save it); optional.
+  std::function<void(const OnnxModel&)> on_rearranged;
 };
 
 struct LayerSummary {

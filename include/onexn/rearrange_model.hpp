@@ -5,11 +5,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "onexn/onnx_model.hpp"
+#include "onexn/weight_shape.hpp"
 
 namespace onexn {
 
@@ -36,9 +39,24 @@ struct RearrangeResult {
   int unshared_tensors = 0;  // constants read by several layers, copied so each can be permuted
 };
 
+// The share of a layer's L1 mass its mask would keep for weights `w` (OIHW), or nullopt when the
+// layer will not be pruned. Given to rearrange_model, it makes rearrangement never hurt a layer:
+// an order is applied only if every producer of the set keeps at least as much as with its
+// current order (for a tied set, the summed order and each producer's own order are tried, the
+// best total wins); otherwise the set is left as it is.
+using KeptShareFn = std::function<std::optional<double>(const std::string& node, ConstWeightView w)>;
+
+struct RearrangeOptions {
+  RearrangeMode mode = RearrangeMode::graph;
+  KeptShareFn kept_share;  // optional
+};
+
 // Permutes the model's weights in place (giving layers that share a constant their own copy of
-// it, which invalidates references from weighted_layers()). Throws Error when the graph cannot be analysed (it
-// needs the runtime's shape inference, so every op must be supported).
-RearrangeResult rearrange_model(OnnxModel& model, RearrangeMode mode);
+// it, which invalidates references from weighted_layers()). Throws Error when the graph cannot be
+// analysed (it needs the runtime's shape inference, so every op must be supported).
+RearrangeResult rearrange_model(OnnxModel& model, const RearrangeOptions& options);
+inline RearrangeResult rearrange_model(OnnxModel& model, RearrangeMode mode) {
+  return rearrange_model(model, RearrangeOptions{mode, {}});
+}
 
 }  // namespace onexn

@@ -173,7 +173,27 @@ PruneResult prune_model(OnnxModel& model, const PruneOptions& options) {
     const auto original = read_plan_weights(model, plain);
     const auto masks = compute_plan_masks(plain, original, options);
     for (size_t i = 0; i < plain.size(); ++i) plain_share[plain[i].layer->node_index] = l1_kept_share(original[i], masks[i]);
-    result.rearrangement = rearrange_model(model, options.rearrange);
+    // Rearrangement may not cost a pruned layer kept L1: each order is checked with the
+    // layer's own pattern and sparsity.
+    // (Copied by value: rearrangement may re-index the model's layers.)
+    struct LayerMask {
+      WeightShape shape;
+      Pattern pattern;
+      double sparsity;
+    };
+    std::map<std::string, LayerMask> by_node;
+    for (const LayerPlan& p : plain) by_node[p.layer->node_name] = {p.layer->shape, p.pattern, p.sparsity};
+    RearrangeOptions ro{options.rearrange, {}};
+    if (!options.global_ranking) {
+      ro.kept_share = [&by_node](const std::string& node, ConstWeightView w) -> std::optional<double> {
+        const auto it = by_node.find(node);
+        if (it == by_node.end() || !(it->second.shape == w.shape)) return std::nullopt;
+        const std::vector<float> v(w.data, w.data + w.shape.numel());
+        return l1_kept_share(v, compute_mask(w, it->second.pattern, it->second.sparsity));
+      };
+    }
+    result.rearrangement = rearrange_model(model, ro);
+    if (options.on_rearranged) options.on_rearranged(model);
   }
 
   const std::vector<LayerPlan> plans = plan_layers(model, options);

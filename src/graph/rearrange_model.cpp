@@ -118,8 +118,73 @@ const char* to_string(RearrangeMode mode) {
   return "?";
 }
 
-RearrangeResult rearrange_model(OnnxModel& model, RearrangeMode mode) {
+namespace {
+
+Permutation descending_order(const std::vector<double>& score) {
+  Permutation perm(score.size());
+  std::iota(perm.begin(), perm.end(), int64_t{0});
+  // Equal norms keep their order, so an already sorted layer is left as it is.
+  std::stable_sort(perm.begin(), perm.end(), [&](int64_t a, int64_t b) { return score[a] > score[b]; });
+  return perm;
+}
+
+// Per producer, the share its mask keeps with its filters in the order `perm` (nullopt where the
+// producer is not pruned or not a conv).
+std::vector<std::optional<double>> producer_shares(TensorCache& cache, const graph::ChannelSet& set,
+                                                   const Permutation& perm, const KeptShareFn& kept_share,
+                                                   const std::string& model) {
+  std::vector<std::optional<double>> out;
+  for (const auto& p : set.producers) {
+    const EditedTensor& t = cache.get(p.tensor);
+    if (t.dims.size() != 4 || p.axis != 0) {
+      out.push_back(std::nullopt);
+      continue;
+    }
+    EditedTensor copy = t;
+    apply_edit(copy, {p.tensor, 0, 0, 1, p.node, "filters"}, perm, model);
+    const WeightShape shape = WeightShape::conv(t.dims[0], t.dims[1], t.dims[2], t.dims[3], 1);
+    out.push_back(kept_share(p.node, {copy.values.data(), shape}));
+  }
+  return out;
+}
+
+// The order to apply to a permutable set, or nullopt to leave it as it is.
+std::optional<Permutation> choose_order(TensorCache& cache, const graph::ChannelSet& set,
+                                        const KeptShareFn& kept_share, const std::string& model) {
+  std::vector<std::vector<double>> norms;
+  std::vector<double> sum(set.channels, 0.0);
+  for (const auto& p : set.producers) {
+    norms.push_back(slice_l1(cache.get(p.tensor), p.axis, set.channels));
+    for (int64_t c = 0; c < set.channels; ++c) sum[c] += norms.back()[c];
+  }
+  std::vector<Permutation> candidates = {descending_order(sum)};
+  if (!kept_share) return candidates.front();
+  if (set.producers.size() > 1)
+    for (const auto& n : norms) candidates.push_back(descending_order(n));
+  Permutation identity(set.channels);
+  std::iota(identity.begin(), identity.end(), int64_t{0});
+  const auto base = producer_shares(cache, set, identity, kept_share, model);
+  std::optional<Permutation> best;
+  double best_total = -1;
+  for (const Permutation& perm : candidates) {
+    const auto shares = producer_shares(cache, set, perm, kept_share, model);
+    double total = 0;
+    bool no_loss = true;
+    for (size_t k = 0; k < shares.size(); ++k) {
+      if (!shares[k]) continue;
+      total += *shares[k];
+      no_loss = no_loss && *shares[k] >= *base[k];
+    }
+    if (no_loss && total > best_total) best = perm, best_total = total;
+  }
+  return best;
+}
+
+}  // namespace
+
+RearrangeResult rearrange_model(OnnxModel& model, const RearrangeOptions& options) {
   RearrangeResult result;
+  const RearrangeMode mode = options.mode;
   if (mode == RearrangeMode::none) return result;
   graph::ChannelFlow flow = graph::analyze_channel_flow(model);
   if (!flow.shared.empty()) {
@@ -140,18 +205,10 @@ RearrangeResult rearrange_model(OnnxModel& model, RearrangeMode mode) {
       s.reason = "no conv or fc layer produces it";
     } else if (mode == RearrangeMode::paper && (set.tied || set.producers.size() > 1)) {
       s.reason = "tied to other layers' outputs (permuted by --rearrange graph)";
+    } else if (const auto perm = choose_order(cache, set, options.kept_share, model.name()); !perm) {
+      s.reason = "no order keeps as much L1 as the current one for every producer";
     } else {
-      // Filters in descending order of their L1 norm, summed over all producers of a tied set;
-      // equal norms keep their order, so an already sorted layer is left as it is.
-      std::vector<double> score(set.channels, 0.0);
-      for (const auto& p : set.producers) {
-        const std::vector<double> l1 = slice_l1(cache.get(p.tensor), p.axis, set.channels);
-        for (int64_t c = 0; c < set.channels; ++c) score[c] += l1[c];
-      }
-      Permutation perm(set.channels);
-      std::iota(perm.begin(), perm.end(), int64_t{0});
-      std::stable_sort(perm.begin(), perm.end(), [&](int64_t a, int64_t b) { return score[a] > score[b]; });
-      for (const graph::ChannelEdit& e : set.edits) apply_edit(cache.get(e.tensor), e, perm, model.name());
+      for (const graph::ChannelEdit& e : set.edits) apply_edit(cache.get(e.tensor), e, *perm, model.name());
       s.permuted = true;
       s.edited_tensors = static_cast<int64_t>(set.edits.size());
       ++result.permuted_sets;

@@ -5,7 +5,9 @@
 
 #include <filesystem>
 #include <iostream>
+#include <map>
 
+#include "onexn/model_pruning.hpp"
 #include "onexn/onnx_model.hpp"
 #include "onexn/rearrange_model.hpp"
 #include "onexn/session.hpp"
@@ -45,6 +47,39 @@ TEST_P(RearrangeTorchvision, PermutedModelComputesTheSameFunction) {
               << " channels), relative error " << err << "\n";
   }
   EXPECT_GT(permuted[1], permuted[0]) << "graph mode should also permute residual-tied sets";
+}
+
+// The L1 share each pruned layer keeps: graph >= paper >= none on every layer (rearrangement
+// only applies an order that costs no pruned producer anything).
+TEST_P(RearrangeTorchvision, RearrangementNeverCostsALayerKeptL1) {
+  const fs::path dir = ONEXN_RUNTIME_MODELS_DIR;
+  const std::string& name = GetParam();
+  for (const auto& [pattern, p] : {std::pair{"1x4", 0.5}, std::pair{"1x16", 0.7}}) {
+    std::map<std::string, double> kept[3];  // none, paper, graph
+    for (RearrangeMode mode : {RearrangeMode::paper, RearrangeMode::graph}) {
+      OnnxModel model = OnnxModel::load(dir / (name + ".onnx"));
+      PruneOptions o;
+      o.pattern = Pattern::parse(pattern);
+      o.sparsity = p;
+      o.rearrange = mode;
+      for (const PrunedLayerReport& l : prune_model(model, o).pruned) {
+        kept[0][l.node_name] = l.l1_kept_plain;
+        kept[mode == RearrangeMode::paper ? 1 : 2][l.node_name] = l.l1_kept_rearranged;
+      }
+    }
+    double sums[3] = {0, 0, 0};
+    for (const auto& [layer, none] : kept[0]) {
+      // Equal up to rounding where a layer's own filters keep their order (the summation order
+      // over permuted input channels differs).
+      const double eps = 1e-9;
+      EXPECT_GE(kept[1][layer], none - eps) << pattern << " " << layer << ": paper < none";
+      EXPECT_GE(kept[2][layer], kept[1][layer] - eps) << pattern << " " << layer << ": graph < paper";
+      sums[0] += none, sums[1] += kept[1][layer], sums[2] += kept[2][layer];
+    }
+    EXPECT_GT(sums[2], sums[0]) << pattern;
+    std::cout << name << " " << pattern << " p=" << p << ": mean L1 kept none " << sums[0] / kept[0].size()
+              << ", paper " << sums[1] / kept[0].size() << ", graph " << sums[2] / kept[0].size() << "\n";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, RearrangeTorchvision,

@@ -49,7 +49,7 @@ void check_output_path(const fs::path& out) {
 
 Command add_prune_command(CLI::App& app) {
   struct Options {
-    std::string input, output, pattern, layers, exclude, rearrange, recipe, report;
+    std::string input, output, pattern, layers, exclude, rearrange, recipe, report, save_rearranged;
     std::optional<double> sparsity;
     bool full = false, global = false, json = false;
   };
@@ -77,6 +77,8 @@ Command add_prune_command(CLI::App& app) {
                   "wins over it");
   sub->add_option("--report", opt->report,
                   "write the per-layer report (L1 kept with / without rearrangement, channel sets) as JSON");
+  sub->add_option("--save-rearranged", opt->save_rearranged,
+                  "also write the rearranged model before pruning (same function as IN)");
   sub->add_flag("--json", opt->json, "print the result as one JSON object per layer per line");
   return {sub, [opt, full, layers, exclude, global] {
             const auto start = std::chrono::steady_clock::now();
@@ -89,8 +91,12 @@ Command add_prune_command(CLI::App& app) {
             if (layers->count()) cli.include = opt->layers;
             if (exclude->count()) cli.exclude = opt->exclude;
             if (!opt->rearrange.empty()) cli.rearrange = parse_rearrange_mode(opt->rearrange);
-            const PruneOptions po = resolve_prune_options(recipe, cli);
+            PruneOptions po = resolve_prune_options(recipe, cli);
             po.pattern.check_sparsity(po.sparsity);
+            if (!opt->save_rearranged.empty()) {
+              check_output_path(opt->save_rearranged);
+              po.on_rearranged = [path = opt->save_rearranged](const OnnxModel& m) { m.save(path); };
+            }
             const fs::path out = opt->output.empty() ? default_output(opt->input) : fs::path(opt->output);
             check_output_path(out);
             if (!opt->report.empty()) check_output_path(opt->report);
