@@ -57,6 +57,8 @@ set(ONEXN_CORE_SOURCES
   # tensors on disk
   src/graph/npy.cpp
   src/graph/tensor_pb_write.cpp
+  # Fashion-MNIST (onexn eval, the trainer)
+  src/data/fashion_mnist.cpp
 )
 list(TRANSFORM ONEXN_CORE_SOURCES PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/)
 
@@ -80,5 +82,20 @@ set(ONEXN_CLI_SOURCES
   tools/onexn/mask_png.cpp
   tools/onexn/bitmap_font.cpp
   tools/onexn/png_file.cpp
+  tools/onexn/cmd_eval.cpp
+  tools/onexn/cmd_train.cpp
 )
 list(TRANSFORM ONEXN_CLI_SOURCES PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/)
+
+# LibTorch training (onexn train): the only code that includes torch's headers.
+set(ONEXN_TRAIN_SOURCES
+  src/train/models.cpp
+  src/train/pruning.cpp
+  src/train/trainer.cpp
+  # torch-free: ONNX export, batches, options, metrics
+  src/train/export_onnx.cpp
+  src/train/data.cpp
+  src/train/train_options.cpp
+  src/train/metrics.cpp
+)
+list(TRANSFORM ONEXN_TRAIN_SOURCES PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/)

@@ -17,5 +17,7 @@ Command add_prune_command(CLI::App& app);
 Command add_bench_layers_command(CLI::App& app);
 Command add_run_command(CLI::App& app);
 Command add_bench_command(CLI::App& app);
+Command add_eval_command(CLI::App& app);
+Command add_train_command(CLI::App& app);
 
 }  // namespace onexn::cli

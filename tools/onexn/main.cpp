@@ -32,6 +32,8 @@ int main(int argc, char** argv) {
       onexn::cli::add_bench_layers_command(app),
       onexn::cli::add_run_command(app),
       onexn::cli::add_bench_command(app),
+      onexn::cli::add_eval_command(app),
+      onexn::cli::add_train_command(app),
   };
   try {
     app.parse(argc, argv);
@@ -44,7 +46,7 @@ int main(int argc, char** argv) {
   try {
     for (const auto& command : commands)
       if (command.app->parsed()) return command.run();
-    return fail(2, "no command given: expected one of inspect, prune, run, bench, bench-layers (see onexn --help)");
+    return fail(2, "no command given: expected one of inspect, prune, run, bench, bench-layers, eval, train (see onexn --help)");
   } catch (const onexn::InvalidArgument& e) {
     return fail(2, e.what());
   } catch (const onexn::Error& e) {
