@@ -3,7 +3,9 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
+#include <memory>
 #include <vector>
 
 #include "kernels/input_planes.hpp"
@@ -82,6 +84,15 @@ std::vector<int64_t> balanced_split(int64_t total, int parts, Cost cost) {
   }
   return bounds;
 }
+
+// Chunks each thread's home range is cut into, so that a thread done with its own range can take
+// what is left of another's (one vCPU of a shared host is at times much slower than the other).
+constexpr int64_t kChunksPerRange = 8;
+
+// The next unclaimed item of one thread's home range, on its own cache line.
+struct alignas(64) RangeCursor {
+  std::atomic<int64_t> next{0};
+};
 
 }  // namespace
 
@@ -202,7 +213,15 @@ void SparseConv::run(const float* x, float* y, const Epilogue& epi, int threads,
   const bool direct = ip.layout == detail::InputPlanes::Layout::direct;
   const int64_t in_image = p.c_in * p.h * p.w, out_image = p.c_out * job.out_plane;
 
-  // `bounds` holds `threads` work ranges; if OpenMP grants fewer threads, each takes several.
+  // `bounds` holds `threads` home ranges, each claimed chunk by chunk through its cursor: a thread
+  // works through its own ranges first (the plane rows it filled itself), then takes the
+  // remaining chunks of the others. Which thread computes a chunk does not change its result.
+  // If OpenMP grants fewer threads, each owns several ranges.
+  std::unique_ptr<RangeCursor[]> cursor(new RangeCursor[threads]);
+  std::vector<int64_t> chunk(threads);
+  for (int k = 0; k < threads; ++k) {
+    chunk[k] = std::max<int64_t>(1, (bounds[k + 1] - bounds[k] + kChunksPerRange - 1) / kChunksPerRange);
+  }
 #pragma omp parallel num_threads(threads)
   {
     const int t = omp_get_thread_num(), nt = omp_get_num_threads();
@@ -212,6 +231,7 @@ void SparseConv::run(const float* x, float* y, const Epilogue& epi, int threads,
       // each fills the plane rows its pixels start in, for every channel, so its reads hit its
       // own cache; otherwise they split the channels.
       for (int k = t; k < threads; k += nt) {
+        cursor[k].next.store(bounds[k], std::memory_order_relaxed);
         const int64_t c0 = p.c_in * k / threads, c1 = p.c_in * (k + 1) / threads;
         if (direct) {
           if (plan.tail_begin == INT64_MAX) continue;
@@ -236,12 +256,17 @@ void SparseConv::run(const float* x, float* y, const Epilogue& epi, int threads,
       mine.y = y + n * out_image;
       mine.epilogue = epi;
       if (epi.residual) mine.epilogue.residual = epi.residual + n * out_image;
-      for (int k = t; k < threads; k += nt) {
-        if (split_pixels) {
-          const int64_t q0 = bounds[k] * tile, q1 = std::min(bounds[k + 1] * tile, ip.q_count);
-          if (q0 < q1) detail::spmm_run(mine, 0, plan.groups(), q0, q1);
-        } else if (bounds[k] < bounds[k + 1]) {
-          detail::spmm_run(mine, bounds[k], bounds[k + 1], 0, ip.q_count);
+      for (int i = 0; i < threads; ++i) {
+        const int k = (t + i) % threads;  // own range first, then the others'
+        for (;;) {
+          const int64_t b = cursor[k].next.fetch_add(chunk[k], std::memory_order_relaxed);
+          if (b >= bounds[k + 1]) break;
+          const int64_t e = std::min(b + chunk[k], bounds[k + 1]);
+          if (split_pixels) {
+            detail::spmm_run(mine, 0, plan.groups(), b * tile, std::min(e * tile, ip.q_count));
+          } else {
+            detail::spmm_run(mine, b, e, 0, ip.q_count);
+          }
         }
       }
       // The next image's planes overwrite this one's: wait until every thread is done with it.

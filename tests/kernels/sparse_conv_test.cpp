@@ -2,6 +2,7 @@
 // that hit the awkward cases: leftover pixels and channels, C_out not divisible by N, all-zero
 // groups, every layout (direct, padded, phases), strides 1 and 2, groups, batch > 1, threads,
 // every epilogue; on every SIMD target this CPU can run.
+#include <cstring>
 #include <gtest/gtest.h>
 #include <hwy/targets.h>
 
@@ -145,6 +146,36 @@ TEST(SparseConv, ResNetLikeShapesWithLongTails) {
       c.epi.bias = bias.data();
       c.epi.activation = Activation::relu;
       check_case(c, 42);
+    }
+  }
+}
+
+TEST(SparseConv, ResultDoesNotDependOnTheThreadCount) {
+  // Threads claim chunks of pixels or of row groups at run time (sparse_conv.cpp), so which
+  // thread computes an output changes from call to call; its value must not. Shapes that split by
+  // pixels (56x56) and by groups (7x7, 14x14), batch 2.
+  const int64_t shapes[][5] = {{64, 64, 56, 3, 1}, {256, 96, 14, 1, 1}, {512, 64, 7, 3, 1}, {64, 128, 28, 3, 2}};
+  for (const auto& s : shapes) {
+    ConvParams p;
+    p.batch = 2;
+    p.c_in = s[0];
+    p.c_out = s[1];
+    p.h = p.w = s[2];
+    p.kh = p.kw = s[3];
+    p.stride_h = p.stride_w = s[4];
+    p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = s[3] / 2;
+    const WeightShape ws = p.weight_shape();
+    std::vector<float> w = test::random_values(ws.numel(), 11);
+    apply_mask({w.data(), ws}, compute_mask({w.data(), ws}, Pattern::one_by_n(16), 0.7));
+    const std::vector<float> x = test::random_values(p.input_numel(), 12);
+    const SparseConv conv = SparseConv::from_1xn(p, pack_1xn({w.data(), ws}, 16));
+    std::vector<float> one(p.output_numel());
+    conv.run(x.data(), one.data(), {}, 1);
+    for (int threads : {2, 3, 2, 4}) {
+      std::vector<float> many(p.output_numel(), NAN);
+      conv.run(x.data(), many.data(), {}, threads);
+      EXPECT_EQ(0, std::memcmp(one.data(), many.data(), one.size() * sizeof(float)))
+          << p.to_string() << " with " << threads << " threads differs from 1 thread";
     }
   }
 }
