@@ -77,7 +77,7 @@ std::vector<LayerBenchRow> bench_layer(const ConvShape& shape, const LayerBenchO
       // CSR does not depend on N; it is built (and checked) once per sparsity.
       const std::vector<float> wu = pruned(w, ws, Pattern::unstructured(), sp);
       const SparseConv csr = SparseConv::from_csr(p, {wu.data(), ws});
-      AlignedBuffer csr_work(csr.workspace_floats()), csr_y(p.output_numel());
+      AlignedBuffer csr_work(csr.workspace_floats(threads)), csr_y(p.output_numel());
       csr.run(x.data(), csr_y.data(), epi, threads, csr_work.data());
       const double csr_error =
           max_relative_error(csr_y.span(), dense_output(p, wu, epi, x.data(), threads).span());
@@ -94,7 +94,7 @@ std::vector<LayerBenchRow> bench_layer(const ConvShape& shape, const LayerBenchO
         if (csr_error > 1e-3) r.csr_kernel += " (WRONG: error " + std::to_string(csr_error) + ")";
         const std::vector<float> wp = pruned(w, ws, Pattern::one_by_n(n), sp);
         const SparseConv conv = SparseConv::from_1xn(p, pack_1xn({wp.data(), ws}, n));
-        AlignedBuffer work(conv.workspace_floats());
+        AlignedBuffer work(conv.workspace_floats(threads));
         r.sparse_kernel = conv.kernel_name();
 
         // oneDNN, 1xN and CSR share OpenMP's threads and are timed in rounds. XNNPACK's own

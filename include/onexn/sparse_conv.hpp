@@ -32,10 +32,11 @@ class SparseConv {
   SparseConv& operator=(SparseConv&&) noexcept;
   ~SparseConv();
 
-  // Scratch the run needs, in floats (prepared input planes or staged input columns).
-  int64_t workspace_floats() const;
+  // Scratch a run on `threads` threads needs, in floats (prepared input planes or staged input
+  // columns; one copy per thread when the threads split the pixels).
+  int64_t workspace_floats(int threads = 1) const;
   // y = epilogue(conv(x)). x: batch * c_in * h * w floats; y: batch * c_out * out_h * out_w;
-  // epi.residual, if set, has y's shape. `workspace` holds workspace_floats() floats. Runs on
+  // epi.residual, if set, has y's shape. `workspace` holds workspace_floats(threads) floats. Runs on
   // `threads` OpenMP threads. Safe to call concurrently with different workspaces. Any alignment
   // works; y and workspace 64-byte aligned (AlignedBuffer) are faster.
   void run(const float* x, float* y, const Epilogue& epi, int threads, float* workspace) const;

@@ -25,7 +25,11 @@ void Deinterleave2Impl(const float* HWY_RESTRICT src, int64_t n, float* HWY_REST
     hn::StoreU(hn::ConcatOdd(d, hi, lo), d, odd + i / 2);
   }
 #endif
-  for (; i < n; ++i) (i % 2 ? odd : even)[i / 2] = src[i];
+  for (; i + 1 < n; i += 2) {
+    even[i / 2] = src[i];
+    odd[i / 2] = src[i + 1];
+  }
+  if (i < n) even[i / 2] = src[i];
 }
 
 }  // namespace HWY_NAMESPACE

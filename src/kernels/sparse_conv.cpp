@@ -29,12 +29,21 @@ struct SparseConv::Plan {
   int64_t macs = 0;
 
   int64_t groups() const { return static_cast<int64_t>(rows.size()); }
-  int64_t workspace() const {
+  int64_t tiles() const { return (planes.q_count + tile.pixels() - 1) / tile.pixels(); }
+  // Threads split the pixel tiles when there are plenty (every thread then does every group, so
+  // the uneven kept-block counts of the groups cannot unbalance them); otherwise the groups.
+  bool splits_pixels(int threads) const { return tiles() >= 4 * threads || groups() < threads; }
+  // Floats of one copy of the prepared input (planes plus a zero tile for the last reads past
+  // them), or of the staged last columns for the direct layout.
+  int64_t one_copy() const {
     if (planes.layout == detail::InputPlanes::Layout::direct) {
       return tail_begin == INT64_MAX ? 0 : params.c_in * tile.pixels();
     }
     return planes.prepared_floats(params.c_in) + tile.pixels();
   }
+  // Splitting pixels, every thread prepares its own copy of what it reads; splitting groups, the
+  // threads share one.
+  int64_t workspace(int threads) const { return (splits_pixels(threads) ? threads : 1) * one_copy(); }
 };
 
 namespace {
@@ -93,6 +102,18 @@ constexpr int64_t kChunksPerRange = 8;
 struct alignas(64) RangeCursor {
   std::atomic<int64_t> next{0};
 };
+
+// Direct layout: copies the flattened pixels from tail_begin on of channels [c0, c1) into `dst`,
+// one tile-wide, zero-padded row per channel, so the last tile reads no further than x's end.
+void stage_tail(const SparseConv::Plan& plan, const float* x, int64_t c0, int64_t c1, float* dst) {
+  const detail::InputPlanes& ip = plan.planes;
+  const int64_t tile = plan.tile.pixels(), cols = ip.q_count - plan.tail_begin;
+  for (int64_t c = c0; c < c1; ++c) {
+    float* row = dst + c * tile;
+    std::copy_n(x + c * ip.channel_stride + plan.tail_begin, cols, row);
+    std::fill(row + cols, row + tile, 0.0f);
+  }
+}
 
 }  // namespace
 
@@ -157,7 +178,7 @@ SparseConv SparseConv::from_csr(const ConvParams& p, ConstWeightView w) {
   return SparseConv(std::move(plan));
 }
 
-int64_t SparseConv::workspace_floats() const { return plan_->workspace(); }
+int64_t SparseConv::workspace_floats(int threads) const { return plan_->workspace(std::max(1, threads)); }
 const ConvParams& SparseConv::params() const { return plan_->params; }
 int64_t SparseConv::macs_per_image() const { return plan_->macs; }
 
@@ -168,7 +189,7 @@ std::string SparseConv::kernel_name() const {
 }
 
 void SparseConv::run(const float* x, float* y, const Epilogue& epi, int threads) const {
-  AlignedBuffer workspace(workspace_floats());
+  AlignedBuffer workspace(workspace_floats(threads));
   run(x, y, epi, threads, workspace.data());
 }
 
@@ -179,15 +200,12 @@ void SparseConv::run(const float* x, float* y, const Epilogue& epi, int threads,
   const detail::InputPlanes& ip = plan.planes;
   threads = std::max(1, threads);
   const int64_t tile = plan.tile.pixels();
-  const int64_t n_tiles = (ip.q_count + tile - 1) / tile;
-
-  // Work split: by pixel tiles when there are plenty (every thread then does every group, so the
-  // uneven kept-block counts of the groups cannot unbalance threads); otherwise by groups, with
-  // ranges of equal cost (steps x row passes).
-  const bool split_pixels = n_tiles >= 4 * threads || plan.groups() < threads;
+  const int64_t n_tiles = plan.tiles();
+  const bool split_pixels = plan.splits_pixels(threads);
   const std::vector<int64_t> bounds =
       split_pixels ? balanced_split(n_tiles, threads, [](int64_t) { return 1.0; })
                    : balanced_split(plan.groups(), threads, [&](int64_t g) {
+                       // groups of equal cost: steps x row passes
                        const int64_t passes = (plan.rows[g] + plan.tile.rows - 1) / plan.tile.rows;
                        return double(plan.step_begin[g + 1] - plan.step_begin[g] + 1) * passes;
                      });
@@ -209,68 +227,91 @@ void SparseConv::run(const float* x, float* y, const Epilogue& epi, int threads,
   job.out_plane = ip.out_h * ip.out_w;
   job.tail_begin = plan.tail_begin;
   job.tail_offset = plan.tail_offset.data();
-  job.tail_planes = workspace;
   const bool direct = ip.layout == detail::InputPlanes::Layout::direct;
   const int64_t in_image = p.c_in * p.h * p.w, out_image = p.c_out * job.out_plane;
+  // Input plane rows the taps of a pixel reach below its own row.
+  const int64_t reach_rows = direct ? 0 : (ip.tap_offset.back() % ip.plane_floats) / ip.row_stride + 1;
 
-  // `bounds` holds `threads` home ranges, each claimed chunk by chunk through its cursor: a thread
-  // works through its own ranges first (the plane rows it filled itself), then takes the
-  // remaining chunks of the others. Which thread computes a chunk does not change its result.
-  // If OpenMP grants fewer threads, each owns several ranges.
-  std::unique_ptr<RangeCursor[]> cursor(new RangeCursor[threads]);
+  // `bounds` holds `threads` home ranges per image, each claimed chunk by chunk through its
+  // cursor: a thread works through its own ranges first, then takes the remaining chunks of the
+  // others. Which thread computes a chunk does not change its result. If OpenMP grants fewer
+  // threads, each owns several ranges.
+  std::unique_ptr<RangeCursor[]> cursor(new RangeCursor[p.batch * threads]);
   std::vector<int64_t> chunk(threads);
   for (int k = 0; k < threads; ++k) {
-    chunk[k] = std::max<int64_t>(1, (bounds[k + 1] - bounds[k] + kChunksPerRange - 1) / kChunksPerRange);
+    // Alone, a thread takes its range at once; otherwise chunks of at least one L2-sized pixel
+    // chunk (every chunk streams all the weights once).
+    const int64_t range = bounds[k + 1] - bounds[k];
+    chunk[k] = threads == 1 ? std::max<int64_t>(1, range)
+                            : std::max({int64_t{1}, (range + kChunksPerRange - 1) / kChunksPerRange,
+                                        split_pixels ? plan.q_chunk / tile : 0});
+    for (int64_t n = 0; n < p.batch; ++n) cursor[n * threads + k].next.store(bounds[k], std::memory_order_relaxed);
   }
+
 #pragma omp parallel num_threads(threads)
   {
     const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    // Splitting pixels: this thread's own copy of the prepared input, filled row range by row
+    // range as it claims chunks, so no thread waits for another or reads what another wrote.
+    float* own = workspace + (split_pixels ? t * plan.one_copy() : 0);
+    if (split_pixels && !direct) std::fill_n(own + ip.prepared_floats(p.c_in), tile, 0.0f);
     for (int64_t n = 0; n < p.batch; ++n) {
       const float* xn = x + n * in_image;
-      // Prepare this image's planes (or stage its last columns). When threads split the pixels,
-      // each fills the plane rows its pixels start in, for every channel, so its reads hit its
-      // own cache; otherwise they split the channels.
-      for (int k = t; k < threads; k += nt) {
-        cursor[k].next.store(bounds[k], std::memory_order_relaxed);
-        const int64_t c0 = p.c_in * k / threads, c1 = p.c_in * (k + 1) / threads;
-        if (direct) {
-          if (plan.tail_begin == INT64_MAX) continue;
-          const int64_t cols = ip.q_count - plan.tail_begin;
-          for (int64_t c = c0; c < c1; ++c) {
-            float* dst = workspace + c * tile;
-            std::copy_n(xn + c * ip.channel_stride + plan.tail_begin, cols, dst);
-            std::fill(dst + cols, dst + tile, 0.0f);
-          }
-        } else if (split_pixels) {
-          const int64_t r0 = k == 0 ? 0 : bounds[k] * tile / ip.row_stride;
-          const int64_t r1 = k + 1 == threads ? ip.rows : bounds[k + 1] * tile / ip.row_stride;
-          detail::fill_input_planes(ip, p, xn, 0, p.c_in, r0, r1, workspace);
-        } else {
-          detail::fill_input_planes(ip, p, xn, c0, c1, 0, ip.rows, workspace);
-        }
-        if (!direct && k + 1 == threads) std::fill_n(workspace + ip.prepared_floats(p.c_in), tile, 0.0f);
-      }
-#pragma omp barrier
       detail::SpmmJob mine = job;
-      mine.planes = direct ? xn : workspace;
+      mine.planes = direct ? xn : own;
+      mine.tail_planes = own;
       mine.y = y + n * out_image;
       mine.epilogue = epi;
       if (epi.residual) mine.epilogue.residual = epi.residual + n * out_image;
+      RangeCursor* image_cursor = cursor.get() + n * threads;
+
+      if (!split_pixels) {
+        // Splitting groups: every thread reads all the input, so the threads fill one shared copy
+        // (channels split between them) and wait for each other.
+        for (int k = t; k < threads; k += nt) {
+          const int64_t c0 = p.c_in * k / threads, c1 = p.c_in * (k + 1) / threads;
+          if (direct) {
+            if (plan.tail_begin != INT64_MAX) stage_tail(plan, xn, c0, c1, own);
+          } else {
+            detail::fill_input_planes(ip, p, xn, c0, c1, 0, ip.rows, own);
+            if (k + 1 == threads) std::fill_n(own + ip.prepared_floats(p.c_in), tile, 0.0f);
+          }
+        }
+#pragma omp barrier
+      }
+      int64_t ready_begin = 0, ready_end = 0;  // rows of this image prepared in `own`
+      bool tail_ready = false;
       for (int i = 0; i < threads; ++i) {
         const int k = (t + i) % threads;  // own range first, then the others'
         for (;;) {
-          const int64_t b = cursor[k].next.fetch_add(chunk[k], std::memory_order_relaxed);
+          const int64_t b = image_cursor[k].next.fetch_add(chunk[k], std::memory_order_relaxed);
           if (b >= bounds[k + 1]) break;
           const int64_t e = std::min(b + chunk[k], bounds[k + 1]);
-          if (split_pixels) {
-            detail::spmm_run(mine, 0, plan.groups(), b * tile, std::min(e * tile, ip.q_count));
-          } else {
+          if (!split_pixels) {
             detail::spmm_run(mine, b, e, 0, ip.q_count);
+            continue;
           }
+          if (direct) {
+            if (!tail_ready && e * tile > plan.tail_begin) {
+              stage_tail(plan, xn, 0, p.c_in, own);
+              tail_ready = true;
+            }
+          } else {
+            // Rows the chunk's pixels read, up to the last lane of its last tile.
+            const int64_t r0 = b * tile / ip.row_stride;
+            const int64_t r1 = std::min(ip.rows, (e * tile - 1) / ip.row_stride + reach_rows + 1);
+            if (r0 < ready_begin || r0 > ready_end) ready_begin = ready_end = r0;
+            if (r1 > ready_end) {
+              detail::fill_input_planes(ip, p, xn, 0, p.c_in, ready_end, r1, own);
+              ready_end = r1;
+            }
+          }
+          detail::spmm_run(mine, 0, plan.groups(), b * tile, std::min(e * tile, ip.q_count));
         }
       }
-      // The next image's planes overwrite this one's: wait until every thread is done with it.
-      if (n + 1 < p.batch) {
+      // Splitting groups, the next image's planes overwrite this one's: wait until every thread
+      // is done with it.
+      if (!split_pixels && n + 1 < p.batch) {
 #pragma omp barrier
       }
     }

@@ -89,7 +89,7 @@ class ConvKernel final : public ConvKernelBase {
 
  private:
   void add_sparse(std::vector<Candidate>& out, const Packed1xN& packed, const std::string& name,
-                  double predicted);
+                  int threads, double predicted);
   void add_dnnl(std::vector<Candidate>& out, DnnlConv::Layout layout, int threads, double predicted);
   Candidate pick(std::vector<Candidate>& candidates, const ConvKernelOptions& options) const;
 
@@ -102,14 +102,14 @@ class ConvKernel final : public ConvKernelBase {
 };
 
 void ConvKernel::add_sparse(std::vector<Candidate>& out, const Packed1xN& packed,
-                            const std::string& name, double predicted) {
+                            const std::string& name, int threads, double predicted) {
   auto conv = std::make_shared<SparseConv>(SparseConv::from_1xn(info_.params, packed));
   Candidate c;
   c.name = name + " (" + conv->kernel_name() + ")";
   c.predicted = predicted;
   c.block_size = packed.n;
   c.stored_weights = static_cast<int64_t>(packed.values.size() + packed.channel.size() + packed.block_begin.size());
-  c.scratch = conv->workspace_floats();
+  c.scratch = conv->workspace_floats(threads);
   const Epilogue base = epi_;
   c.run = [conv, base](const float* x, float* y, const float* res, int threads, float* scratch) {
     Epilogue e = base;
@@ -229,14 +229,14 @@ ConvKernel::ConvKernel(const graph::Graph& g, const graph::Node& node, const Con
     }
     if (best_n > 0) {
       add_sparse(candidates, pack_1xn({weights_.data(), ws}, best_n), fmt::format("1x{} sparse", best_n),
-                 best_cost);
+                 options.threads, best_cost);
     }
     if (stats.sparsity() >= 0.5 && best_n <= 2) {
       auto conv = std::make_shared<SparseConv>(SparseConv::from_csr(p, {weights_.data(), ws}));
       Candidate c;
       c.name = "CSR (" + conv->kernel_name() + ")";
       c.stored_weights = 2 * stats.nonzeros;
-      c.scratch = conv->workspace_floats();
+      c.scratch = conv->workspace_floats(options.threads);
       const Epilogue base = epi_;
       c.run = [conv, base](const float* xp, float* yp, const float* res, int t, float* s) {
         Epilogue e = base;
@@ -255,7 +255,7 @@ ConvKernel::ConvKernel(const graph::Graph& g, const graph::Node& node, const Con
   if (options.tune || candidates.empty()) {
     // Ours on all weights, as if dense.
     add_sparse(candidates, pack_1xn({weights_.data(), ws}, dense_n, Mask(ws.numel(), 1)),
-               fmt::format("1x{} dense", dense_n), 1.0 / kOursDenseRate);
+               fmt::format("1x{} dense", dense_n), options.threads, 1.0 / kOursDenseRate);
   }
   // Cheapest prediction first: the choice without tuning, and the default that a measured
   // candidate must clearly beat.
