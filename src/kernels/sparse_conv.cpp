@@ -41,9 +41,8 @@ struct SparseConv::Plan {
     }
     return planes.prepared_floats(params.c_in) + tile.pixels();
   }
-  // Splitting pixels, every thread prepares its own copy of what it reads; splitting groups, the
-  // threads share one.
-  int64_t workspace(int threads) const { return (splits_pixels(threads) ? threads : 1) * one_copy(); }
+  // Every thread prepares its own copy of what it reads.
+  int64_t workspace(int threads) const { return threads * one_copy(); }
 };
 
 namespace {
@@ -250,11 +249,12 @@ void SparseConv::run(const float* x, float* y, const Epilogue& epi, int threads,
 
 #pragma omp parallel num_threads(threads)
   {
-    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-    // Splitting pixels: this thread's own copy of the prepared input, filled row range by row
-    // range as it claims chunks, so no thread waits for another or reads what another wrote.
-    float* own = workspace + (split_pixels ? t * plan.one_copy() : 0);
-    if (split_pixels && !direct) std::fill_n(own + ip.prepared_floats(p.c_in), tile, 0.0f);
+    // This thread's own copy of the prepared input, filled as it claims chunks: the rows a
+    // chunk's pixels read when splitting pixels, all of it when splitting groups. No thread waits
+    // for another or reads what another wrote (when the threads shared one copy, the coherence
+    // misses on the lines one wrote and the other read cost more than the copy saved).
+    float* own = workspace + omp_get_thread_num() * plan.one_copy();
+    if (!direct) std::fill_n(own + ip.prepared_floats(p.c_in), tile, 0.0f);
     for (int64_t n = 0; n < p.batch; ++n) {
       const float* xn = x + n * in_image;
       detail::SpmmJob mine = job;
@@ -264,55 +264,38 @@ void SparseConv::run(const float* x, float* y, const Epilogue& epi, int threads,
       mine.epilogue = epi;
       if (epi.residual) mine.epilogue.residual = epi.residual + n * out_image;
       RangeCursor* image_cursor = cursor.get() + n * threads;
-
-      if (!split_pixels) {
-        // Splitting groups: every thread reads all the input, so the threads fill one shared copy
-        // (channels split between them) and wait for each other.
-        for (int k = t; k < threads; k += nt) {
-          const int64_t c0 = p.c_in * k / threads, c1 = p.c_in * (k + 1) / threads;
-          if (direct) {
-            if (plan.tail_begin != INT64_MAX) stage_tail(plan, xn, c0, c1, own);
-          } else {
-            detail::fill_input_planes(ip, p, xn, c0, c1, 0, ip.rows, own);
-            if (k + 1 == threads) std::fill_n(own + ip.prepared_floats(p.c_in), tile, 0.0f);
-          }
-        }
-#pragma omp barrier
-      }
       int64_t ready_begin = 0, ready_end = 0;  // rows of this image prepared in `own`
       bool tail_ready = false;
       for (int i = 0; i < threads; ++i) {
-        const int k = (t + i) % threads;  // own range first, then the others'
+        const int k = (omp_get_thread_num() + i) % threads;  // own range first, then the others'
         for (;;) {
           const int64_t b = image_cursor[k].next.fetch_add(chunk[k], std::memory_order_relaxed);
           if (b >= bounds[k + 1]) break;
           const int64_t e = std::min(b + chunk[k], bounds[k + 1]);
-          if (!split_pixels) {
-            detail::spmm_run(mine, b, e, 0, ip.q_count);
-            continue;
-          }
+          // The chunk's pixels: tiles [b, e) of all groups, or all pixels of groups [b, e).
+          const int64_t q0 = split_pixels ? b * tile : 0;
+          const int64_t q_end = split_pixels ? e * tile : n_tiles * tile;  // with the last lanes
           if (direct) {
-            if (!tail_ready && e * tile > plan.tail_begin) {
+            if (!tail_ready && q_end > plan.tail_begin) {
               stage_tail(plan, xn, 0, p.c_in, own);
               tail_ready = true;
             }
           } else {
-            // Rows the chunk's pixels read, up to the last lane of its last tile.
-            const int64_t r0 = b * tile / ip.row_stride;
-            const int64_t r1 = std::min(ip.rows, (e * tile - 1) / ip.row_stride + reach_rows + 1);
+            // Rows these pixels read, down to the taps' reach below the last lane.
+            const int64_t r0 = q0 / ip.row_stride;
+            const int64_t r1 = std::min(ip.rows, (q_end - 1) / ip.row_stride + reach_rows + 1);
             if (r0 < ready_begin || r0 > ready_end) ready_begin = ready_end = r0;
             if (r1 > ready_end) {
               detail::fill_input_planes(ip, p, xn, 0, p.c_in, ready_end, r1, own);
               ready_end = r1;
             }
           }
-          detail::spmm_run(mine, 0, plan.groups(), b * tile, std::min(e * tile, ip.q_count));
+          if (split_pixels) {
+            detail::spmm_run(mine, 0, plan.groups(), q0, std::min(q_end, ip.q_count));
+          } else {
+            detail::spmm_run(mine, b, e, 0, ip.q_count);
+          }
         }
-      }
-      // Splitting groups, the next image's planes overwrite this one's: wait until every thread
-      // is done with it.
-      if (!split_pixels && n + 1 < p.batch) {
-#pragma omp barrier
       }
     }
   }
