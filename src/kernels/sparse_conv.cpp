@@ -281,9 +281,12 @@ void SparseConv::run(const float* x, float* y, const Epilogue& epi, int threads,
               tail_ready = true;
             }
           } else {
-            // Rows these pixels read, down to the taps' reach below the last lane.
+            // Rows these pixels read, down to the taps' reach below the last lane. In its own
+            // range a thread prepares the rows of the whole range at once: filling row by row for
+            // small chunks costs twice as much as one pass (per-channel overhead).
+            const int64_t fill_end = split_pixels && i == 0 ? bounds[k + 1] * tile : q_end;
             const int64_t r0 = q0 / ip.row_stride;
-            const int64_t r1 = std::min(ip.rows, (q_end - 1) / ip.row_stride + reach_rows + 1);
+            const int64_t r1 = std::min(ip.rows, (fill_end - 1) / ip.row_stride + reach_rows + 1);
             if (r0 < ready_begin || r0 > ready_end) ready_begin = ready_end = r0;
             if (r1 > ready_end) {
               detail::fill_input_planes(ip, p, xn, 0, p.c_in, ready_end, r1, own);
