@@ -38,15 +38,22 @@ def cpu_name():
 
 
 def main(results_dir, out_md, out_png):
-    onexn, torch = {}, {}
+    # Every (model, threads) was measured once per repeat. onexn: the repeat with the median speedup
+    # over the dense path is reported whole (its times and its per-layer table); PyTorch: the
+    # median time.
+    onexn_runs, torch_runs = defaultdict(list), defaultdict(list)
     with open(os.path.join(results_dir, "results.jsonl")) as f:
         for line in f:
             j = json.loads(line)
             if "pytorch_ms" in j:
-                torch[(j["model"], j["threads"])] = j
+                torch_runs[(j["model"], j["threads"])].append(j)
             else:
                 name = os.path.basename(j["model"]).replace(".onnx", "")
-                onexn[(name, j["threads"])] = j
+                onexn_runs[(name, j["threads"])].append(j)
+    onexn = {k: sorted(v, key=lambda j: j["dense_ms"] / j["sparse_ms"])[(len(v) - 1) // 2]
+             for k, v in onexn_runs.items()}
+    torch = {k: sorted(v, key=lambda j: j["pytorch_ms"])[(len(v) - 1) // 2] for k, v in torch_runs.items()}
+    repeats = max(len(v) for v in onexn_runs.values())
     threads = sorted({t for _, t in onexn})
     lines = ["# Whole-model benchmarks: onexn vs its own dense path and PyTorch", "",
              f"- **CPU**: {cpu_name()}, {os.cpu_count()} cores visible",
@@ -57,7 +64,12 @@ def main(results_dir, out_md, out_png):
              "- **what is timed**: batch 1, 224x224, median of 30 runs after warm-up. `onexn` is the runtime "
              "with its kernel choice; `dense` is the same runtime loaded with `--dense` (every conv on a dense "
              "kernel), timed in the same run; PyTorch is Debian's python3-torch in eager mode on the dense "
-             "model, same thread count.", "",
+             "model, same thread count.",
+             f"- **repeats**: the whole set ran {repeats} time(s) (`REPEATS`); each onexn row is the run with "
+             "the median speedup over the dense path, shown whole (its times, its per-layer table); PyTorch: "
+             "the median time. Every run's speedup: " + "; ".join(
+                 f"{name} T{t}: " + ", ".join(f"{j['dense_ms'] / j['sparse_ms']:.2f}x" for j in runs)
+                 for (name, t), runs in sorted(onexn_runs.items())) + ".", "",
              f"![latency]({os.path.basename(out_png)})", "",
              "| model | threads | onexn ms | dense ms | speedup vs dense | target | PyTorch ms | speedup vs PyTorch | dense vs PyTorch | activations | weights dense → stored |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -88,14 +100,18 @@ def main(results_dir, out_md, out_png):
               "Debian's 1.13 build takes a slow convolution path with `torch.set_num_threads(1)` on this CPU. The "
               "2-thread rows are the fair comparison with PyTorch; the 1-thread rows compare onexn with its own "
               "dense path (oneDNN), which is the stronger baseline there.",
-              "- Timings on these 2-vCPU machines drift with load on the host: a run during a noisy period "
-              "measured ResNet-50 on 2 threads at 27.4 ms (1.8x); the same binary measured 17.4–17.8 ms a few "
-              "minutes later, over six runs. Rerun `scripts/bench-models.sh` when a 2-thread figure looks off.",
+              "- Timings on these 2-vCPU machines drift with load on the host: in a noisy period both the "
+              "sparse and the dense time of a 2-thread run can double (MobileNetV2 once measured 11.1 vs "
+              "12.7 ms, against 5.5 vs 7.0 ms minutes before). Hence the repeats and the per-run speedups "
+              "listed above.",
               ""]
     # Per-layer tables: where the time goes.
     for name in MODELS:
         for t in threads:
-            path = os.path.join(results_dir, f"{name}.t{t}.layers.jsonl")
+            if (name, t) not in onexn:
+                continue
+            rep = onexn[(name, t)].get("repeat")
+            path = os.path.join(results_dir, f"{name}.t{t}.r{rep}.layers.jsonl" if rep else f"{name}.t{t}.layers.jsonl")
             if not os.path.exists(path):
                 continue
             with open(path) as f:
