@@ -160,30 +160,31 @@ void ConvKernel::add_dnnl(std::vector<Candidate>& out, DnnlConv::Layout layout, 
 
 Candidate ConvKernel::pick(std::vector<Candidate>& candidates, const ConvKernelOptions& options) const {
   if (candidates.size() == 1 || !options.tune) return candidates.front();
-  // Time every candidate on this layer's shape: two warm-up runs, then the best of five (the
-  // minimum, robust to a burst of outside load). The first candidate is the cost model's pick
-  // (candidates are added in order of preference); another must beat it by 5% to replace it, so
-  // that noise does not flip a choice between kernels of about the same speed.
+  // Time every candidate on this layer's shape: two warm-up rounds, then the best of five rounds
+  // (the minimum, robust to a burst of outside load); a round runs every candidate once, so that a
+  // noisy period of the host slows all candidates rather than the one timed during it. The first
+  // candidate is the cost model's pick (candidates are added in order of preference); another
+  // must beat it by 5% to replace it, so that noise does not flip a choice between kernels of
+  // about the same speed.
   const ConvParams& p = info_.params;
   AlignedBuffer x(p.input_numel()), y(p.output_numel()), res(p.output_numel());
   for (int64_t i = 0; i < p.input_numel(); ++i) x[i] = float((i * 7919) % 2003) / 2003.0f - 0.5f;
-  size_t best = 0;
-  double best_ms = INFINITY;
-  for (size_t k = 0; k < candidates.size(); ++k) {
-    AlignedBuffer scratch(candidates[k].scratch);
-    double ms = INFINITY;
-    for (int r = 0; r < 7; ++r) {
+  std::vector<AlignedBuffer> scratch;
+  for (const Candidate& c : candidates) scratch.emplace_back(c.scratch);
+  std::vector<double> ms(candidates.size(), INFINITY);
+  for (int r = 0; r < 7; ++r) {
+    for (size_t k = 0; k < candidates.size(); ++k) {
       const auto start = std::chrono::steady_clock::now();
-      candidates[k].run(x.data(), y.data(), nullptr, options.threads, scratch.data());
+      candidates[k].run(x.data(), y.data(), nullptr, options.threads, scratch[k].data());
       const double t = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-      if (r >= 2) ms = std::min(ms, t);
+      if (r >= 2) ms[k] = std::min(ms[k], t);
     }
-    if (k == 0 || ms < best_ms * 0.95) {
-      best_ms = ms;
-      best = k;
-    }
+  }
+  size_t best = 0;
+  for (size_t k = 0; k < candidates.size(); ++k) {
+    if (ms[k] < ms[best] * 0.95) best = k;
     if (std::getenv("ONEXN_TUNE_LOG")) {
-      std::fprintf(stderr, "tune %s: %s %.3f ms\n", p.to_string().c_str(), candidates[k].name.c_str(), ms);
+      std::fprintf(stderr, "tune %s: %s %.3f ms\n", p.to_string().c_str(), candidates[k].name.c_str(), ms[k]);
     }
   }
   return candidates[best];
