@@ -22,6 +22,11 @@
 
 namespace onexn {
 
+// How the threads of one call share the work. `automatic` splits the pixels when there are at
+// least 4 tiles per thread (every thread then does every group, so uneven kept-block counts cannot
+// unbalance them), otherwise the groups. The split never changes the result, only the speed.
+enum class WorkSplit { automatic, pixels, groups };
+
 class SparseConv {
  public:
   // Throws InvalidArgument when the weights do not fit p, or p is outside what is covered.
@@ -42,6 +47,11 @@ class SparseConv {
   void run(const float* x, float* y, const Epilogue& epi, int threads, float* workspace) const;
   // The same with a workspace allocated for the call.
   void run(const float* x, float* y, const Epilogue& epi, int threads = 1) const;
+
+  // Forces a split (the runtime times both at load, see docs/runtime.md). Default: automatic.
+  void set_work_split(WorkSplit split);
+  // The split a run on `threads` threads uses: pixels or groups.
+  WorkSplit work_split(int threads) const;
 
   const ConvParams& params() const;
   // Multiply-adds actually performed per image: stored weights (1xN: kept blocks incl. padding

@@ -27,12 +27,16 @@ struct SparseConv::Plan {
   int64_t tail_begin = INT64_MAX;  // direct layout: first flattened pixel read from staged columns
   int64_t q_chunk = INT64_MAX;     // pixels per L2-sized chunk of the input (see finish_plan)
   int64_t macs = 0;
+  WorkSplit split = WorkSplit::automatic;
 
   int64_t groups() const { return static_cast<int64_t>(rows.size()); }
   int64_t tiles() const { return (planes.q_count + tile.pixels() - 1) / tile.pixels(); }
   // Threads split the pixel tiles when there are plenty (every thread then does every group, so
   // the uneven kept-block counts of the groups cannot unbalance them); otherwise the groups.
-  bool splits_pixels(int threads) const { return tiles() >= 4 * threads || groups() < threads; }
+  bool splits_pixels(int threads) const {
+    if (split != WorkSplit::automatic) return split == WorkSplit::pixels;
+    return tiles() >= 4 * threads || groups() < threads;
+  }
   // Floats of one copy of the prepared input (planes plus a zero tile for the last reads past
   // them), or of the staged last columns for the direct layout.
   int64_t one_copy() const {
@@ -177,14 +181,20 @@ SparseConv SparseConv::from_csr(const ConvParams& p, ConstWeightView w) {
   return SparseConv(std::move(plan));
 }
 
+void SparseConv::set_work_split(WorkSplit split) { plan_->split = split; }
+WorkSplit SparseConv::work_split(int threads) const {
+  return plan_->splits_pixels(std::max(1, threads)) ? WorkSplit::pixels : WorkSplit::groups;
+}
+
 int64_t SparseConv::workspace_floats(int threads) const { return plan_->workspace(std::max(1, threads)); }
 const ConvParams& SparseConv::params() const { return plan_->params; }
 int64_t SparseConv::macs_per_image() const { return plan_->macs; }
 
 std::string SparseConv::kernel_name() const {
   static const char* layouts[] = {"direct", "padded", "phases"};
-  return plan_->pattern + " " + plan_->tile.name() + " " +
-         layouts[static_cast<int>(plan_->planes.layout)];
+  static const char* splits[] = {"", ", split by pixels", ", split by groups"};
+  return plan_->pattern + " " + plan_->tile.name() + " " + layouts[static_cast<int>(plan_->planes.layout)] +
+         splits[static_cast<int>(plan_->split)];
 }
 
 void SparseConv::run(const float* x, float* y, const Epilogue& epi, int threads) const {

@@ -26,6 +26,7 @@ struct Case {
   double sparsity = 0.5;  // 1.0: every block zero
   Epilogue epi;
   int threads = 1;
+  WorkSplit split = WorkSplit::automatic;
 };
 
 ConvParams random_params(std::mt19937& rng) {
@@ -62,8 +63,10 @@ void check_case(const Case& c, uint32_t seed, std::set<std::string>* kernels = n
   std::vector<float> ref(p.output_numel());
   conv2d_dense_ref(p, x.data(), w.data(), c.epi, ref.data());
 
-  const SparseConv block = SparseConv::from_1xn(p, pack_1xn({w.data(), ws}, c.n));
-  const SparseConv csr = SparseConv::from_csr(p, {w.data(), ws});
+  SparseConv block = SparseConv::from_1xn(p, pack_1xn({w.data(), ws}, c.n));
+  SparseConv csr = SparseConv::from_csr(p, {w.data(), ws});
+  block.set_work_split(c.split);
+  csr.set_work_split(c.split);
   for (const SparseConv* conv : {&block, &csr}) {
     std::vector<float> y(p.output_numel(), NAN);
     conv->run(x.data(), y.data(), c.epi, c.threads);
@@ -87,6 +90,7 @@ void run_random_cases(int count, uint32_t seed, std::set<std::string>* kernels) 
     c.n = kBlockSizes[rng() % std::size(kBlockSizes)];
     c.sparsity = sparsities[rng() % 4];
     c.threads = 1 + rng() % 3;
+    c.split = static_cast<WorkSplit>(rng() % 3);
     std::vector<float> bias = test::random_values(c.p.c_out, seed + i);
     std::vector<float> residual = test::random_values(c.p.output_numel(), seed + 7 * i);
     if (rng() % 4) c.epi.bias = bias.data();
@@ -152,7 +156,7 @@ TEST(SparseConv, ResNetLikeShapesWithLongTails) {
 
 TEST(SparseConv, ResultDoesNotDependOnTheThreadCount) {
   // Threads claim chunks of pixels or of row groups at run time (sparse_conv.cpp), so which
-  // thread computes an output changes from call to call; its value must not. Shapes that split by
+  // thread computes an output changes from call to call; its value must not, nor may the split. Shapes that split by
   // pixels (56x56) and by groups (7x7, 14x14), batch 2.
   const int64_t shapes[][5] = {{64, 64, 56, 3, 1}, {256, 96, 14, 1, 1}, {512, 64, 7, 3, 1}, {64, 128, 28, 3, 2}};
   for (const auto& s : shapes) {
@@ -168,14 +172,19 @@ TEST(SparseConv, ResultDoesNotDependOnTheThreadCount) {
     std::vector<float> w = test::random_values(ws.numel(), 11);
     apply_mask({w.data(), ws}, compute_mask({w.data(), ws}, Pattern::one_by_n(16), 0.7));
     const std::vector<float> x = test::random_values(p.input_numel(), 12);
-    const SparseConv conv = SparseConv::from_1xn(p, pack_1xn({w.data(), ws}, 16));
+    SparseConv conv = SparseConv::from_1xn(p, pack_1xn({w.data(), ws}, 16));
     std::vector<float> one(p.output_numel());
     conv.run(x.data(), one.data(), {}, 1);
-    for (int threads : {2, 3, 2, 4}) {
-      std::vector<float> many(p.output_numel(), NAN);
-      conv.run(x.data(), many.data(), {}, threads);
-      EXPECT_EQ(0, std::memcmp(one.data(), many.data(), one.size() * sizeof(float)))
-          << p.to_string() << " with " << threads << " threads differs from 1 thread";
+    // Either split, forced, on any thread count (the runtime may pick either at load).
+    for (WorkSplit split : {WorkSplit::automatic, WorkSplit::pixels, WorkSplit::groups}) {
+      conv.set_work_split(split);
+      for (int threads : {1, 2, 3, 2, 4}) {
+        std::vector<float> many(p.output_numel(), NAN);
+        conv.run(x.data(), many.data(), {}, threads);
+        EXPECT_EQ(0, std::memcmp(one.data(), many.data(), one.size() * sizeof(float)))
+            << p.to_string() << " with " << threads << " threads, " << conv.kernel_name()
+            << ", differs from 1 thread";
+      }
     }
   }
 }
