@@ -69,6 +69,19 @@ std::vector<LayerBenchRow> bench_layer(const ConvShape& shape, const LayerBenchO
   epi.activation = Activation::relu;
   const double dense_flops = 2.0 * double(p.dense_macs());
 
+  // As the runtime does at load (docs/runtime.md): on more than one thread, time the other way
+  // of splitting the work between the threads too and keep it when it is 5% faster. The 1xN and
+  // the CSR kernel alike.
+  auto pick_work_split = [&](SparseConv& conv, float* out, int threads, float* work) {
+    if (threads < 2) return;
+    const WorkSplit other = conv.work_split(threads) == WorkSplit::pixels ? WorkSplit::groups : WorkSplit::pixels;
+    const std::vector<double> ms = blocked_median_ms(
+        {[&] { conv.set_work_split(WorkSplit::automatic), conv.run(x.data(), out, epi, threads, work); },
+         [&] { conv.set_work_split(other), conv.run(x.data(), out, epi, threads, work); }},
+        1, 6);
+    conv.set_work_split(ms[1] < 0.95 * ms[0] ? other : WorkSplit::automatic);
+  };
+
   std::vector<LayerBenchRow> rows;
   for (int threads : o.threads) {
     DnnlConv dense(p, w.data(), epi, DnnlConv::Layout::best, threads);
@@ -76,8 +89,9 @@ std::vector<LayerBenchRow> bench_layer(const ConvShape& shape, const LayerBenchO
     for (double sp : o.sparsities) {
       // CSR does not depend on N; it is built (and checked) once per sparsity.
       const std::vector<float> wu = pruned(w, ws, Pattern::unstructured(), sp);
-      const SparseConv csr = SparseConv::from_csr(p, {wu.data(), ws});
+      SparseConv csr = SparseConv::from_csr(p, {wu.data(), ws});
       AlignedBuffer csr_work(csr.workspace_floats(threads)), csr_y(p.output_numel());
+      pick_work_split(csr, csr_y.data(), threads, csr_work.data());
       csr.run(x.data(), csr_y.data(), epi, threads, csr_work.data());
       const double csr_error =
           max_relative_error(csr_y.span(), dense_output(p, wu, epi, x.data(), threads).span());
@@ -93,8 +107,9 @@ std::vector<LayerBenchRow> bench_layer(const ConvShape& shape, const LayerBenchO
         r.csr_kernel = csr.kernel_name();
         if (csr_error > 1e-3) r.csr_kernel += " (WRONG: error " + std::to_string(csr_error) + ")";
         const std::vector<float> wp = pruned(w, ws, Pattern::one_by_n(n), sp);
-        const SparseConv conv = SparseConv::from_1xn(p, pack_1xn({wp.data(), ws}, n));
+        SparseConv conv = SparseConv::from_1xn(p, pack_1xn({wp.data(), ws}, n));
         AlignedBuffer work(conv.workspace_floats(threads));
+        pick_work_split(conv, y.data(), threads, work.data());
         r.sparse_kernel = conv.kernel_name();
 
         // oneDNN, 1xN and CSR share OpenMP's threads and are timed in rounds. XNNPACK's own

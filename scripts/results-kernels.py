@@ -177,7 +177,10 @@ def main():
            "from run to run, more with 2 threads)",
            "- **what is timed**: median of 15 runs after warm-up per implementation, batch 1, bias + ReLU "
            "fused; oneDNN at its best layout with input and weight reorders done ahead of time and not "
-           "timed; our 1xN and CSR kernels from NCHW input to NCHW output, input preparation included; "
+           "timed; our 1xN and CSR kernels from NCHW input to NCHW output, input preparation included "
+           "(on 2 threads each first times both ways of splitting the work between the threads, pixels or "
+           "groups, and keeps the faster, as the runtime does at load; the chosen split is in the JSON's "
+           "kernel names); "
            "XNNPACK's sparse NCHW kernel where it applies (1x1 stride 1) on the same 1xN weights. CSR runs "
            "weights pruned unstructured at the same p. Every sparse output is checked against oneDNN's.",
            "- **fraction of ideal** = speedup over oneDNN x (1 - p); targets from issue 3 (ResNet-50; "
