@@ -33,12 +33,15 @@ class SparseConv {
   static SparseConv from_1xn(const ConvParams& p, const Packed1xN& weights);
   static SparseConv from_csr(const ConvParams& p, ConstWeightView weights);
 
+  // Copies share the (immutable) plan and weights; each copy has its own work split.
+  SparseConv(const SparseConv&);
+  SparseConv& operator=(const SparseConv&);
   SparseConv(SparseConv&&) noexcept;
   SparseConv& operator=(SparseConv&&) noexcept;
   ~SparseConv();
 
   // Scratch a run on `threads` threads needs, in floats (prepared input planes or staged input
-  // columns; one copy per thread when the threads split the pixels).
+  // columns, one copy per thread).
   int64_t workspace_floats(int threads = 1) const;
   // y = epilogue(conv(x)). x: batch * c_in * h * w floats; y: batch * c_out * out_h * out_w;
   // epi.residual, if set, has y's shape. `workspace` holds workspace_floats(threads) floats. Runs on
@@ -48,7 +51,8 @@ class SparseConv {
   // The same with a workspace allocated for the call.
   void run(const float* x, float* y, const Epilogue& epi, int threads = 1) const;
 
-  // Forces a split (the runtime times both at load, see docs/runtime.md). Default: automatic.
+  // Forces a split for this object (the runtime times both at load, see docs/runtime.md).
+  // Default: automatic.
   void set_work_split(WorkSplit split);
   // The split a run on `threads` threads uses: pixels or groups.
   WorkSplit work_split(int threads) const;
@@ -63,8 +67,9 @@ class SparseConv {
   struct Plan;
 
  private:
-  explicit SparseConv(std::unique_ptr<Plan> plan);
-  std::unique_ptr<Plan> plan_;
+  explicit SparseConv(std::shared_ptr<const Plan> plan);
+  std::shared_ptr<const Plan> plan_;
+  WorkSplit split_ = WorkSplit::automatic;
 };
 
 }  // namespace onexn

@@ -27,13 +27,12 @@ struct SparseConv::Plan {
   int64_t tail_begin = INT64_MAX;  // direct layout: first flattened pixel read from staged columns
   int64_t q_chunk = INT64_MAX;     // pixels per L2-sized chunk of the input (see finish_plan)
   int64_t macs = 0;
-  WorkSplit split = WorkSplit::automatic;
 
   int64_t groups() const { return static_cast<int64_t>(rows.size()); }
   int64_t tiles() const { return (planes.q_count + tile.pixels() - 1) / tile.pixels(); }
-  // Threads split the pixel tiles when there are plenty (every thread then does every group, so
-  // the uneven kept-block counts of the groups cannot unbalance them); otherwise the groups.
-  bool splits_pixels(int threads) const {
+  // Automatic: threads split the pixel tiles when there are plenty (every thread then does every
+  // group, so the uneven kept-block counts of the groups cannot unbalance them); otherwise the groups.
+  bool splits_pixels(int threads, WorkSplit split) const {
     if (split != WorkSplit::automatic) return split == WorkSplit::pixels;
     return tiles() >= 4 * threads || groups() < threads;
   }
@@ -106,12 +105,12 @@ struct alignas(64) RangeCursor {
   std::atomic<int64_t> next{0};
 };
 
-// Direct layout: copies the flattened pixels from tail_begin on of channels [c0, c1) into `dst`,
-// one tile-wide, zero-padded row per channel, so the last tile reads no further than x's end.
-void stage_tail(const SparseConv::Plan& plan, const float* x, int64_t c0, int64_t c1, float* dst) {
+// Direct layout: copies the flattened pixels from tail_begin on of every channel into `dst`, one
+// tile-wide, zero-padded row per channel, so the last tile reads no further than x's end.
+void stage_tail(const SparseConv::Plan& plan, const float* x, float* dst) {
   const detail::InputPlanes& ip = plan.planes;
   const int64_t tile = plan.tile.pixels(), cols = ip.q_count - plan.tail_begin;
-  for (int64_t c = c0; c < c1; ++c) {
+  for (int64_t c = 0; c < plan.params.c_in; ++c) {
     float* row = dst + c * tile;
     std::copy_n(x + c * ip.channel_stride + plan.tail_begin, cols, row);
     std::fill(row + cols, row + tile, 0.0f);
@@ -120,7 +119,9 @@ void stage_tail(const SparseConv::Plan& plan, const float* x, int64_t c0, int64_
 
 }  // namespace
 
-SparseConv::SparseConv(std::unique_ptr<Plan> plan) : plan_(std::move(plan)) {}
+SparseConv::SparseConv(std::shared_ptr<const Plan> plan) : plan_(std::move(plan)) {}
+SparseConv::SparseConv(const SparseConv&) = default;
+SparseConv& SparseConv::operator=(const SparseConv&) = default;
 SparseConv::SparseConv(SparseConv&&) noexcept = default;
 SparseConv& SparseConv::operator=(SparseConv&&) noexcept = default;
 SparseConv::~SparseConv() = default;
@@ -181,9 +182,9 @@ SparseConv SparseConv::from_csr(const ConvParams& p, ConstWeightView w) {
   return SparseConv(std::move(plan));
 }
 
-void SparseConv::set_work_split(WorkSplit split) { plan_->split = split; }
+void SparseConv::set_work_split(WorkSplit split) { split_ = split; }
 WorkSplit SparseConv::work_split(int threads) const {
-  return plan_->splits_pixels(std::max(1, threads)) ? WorkSplit::pixels : WorkSplit::groups;
+  return plan_->splits_pixels(std::max(1, threads), split_) ? WorkSplit::pixels : WorkSplit::groups;
 }
 
 int64_t SparseConv::workspace_floats(int threads) const { return plan_->workspace(std::max(1, threads)); }
@@ -194,7 +195,7 @@ std::string SparseConv::kernel_name() const {
   static const char* layouts[] = {"direct", "padded", "phases"};
   static const char* splits[] = {"", ", split by pixels", ", split by groups"};
   return plan_->pattern + " " + plan_->tile.name() + " " + layouts[static_cast<int>(plan_->planes.layout)] +
-         splits[static_cast<int>(plan_->split)];
+         splits[static_cast<int>(split_)];
 }
 
 void SparseConv::run(const float* x, float* y, const Epilogue& epi, int threads) const {
@@ -210,7 +211,7 @@ void SparseConv::run(const float* x, float* y, const Epilogue& epi, int threads,
   threads = std::max(1, threads);
   const int64_t tile = plan.tile.pixels();
   const int64_t n_tiles = plan.tiles();
-  const bool split_pixels = plan.splits_pixels(threads);
+  const bool split_pixels = plan.splits_pixels(threads, split_);
   const std::vector<int64_t> bounds =
       split_pixels ? balanced_split(n_tiles, threads, [](int64_t) { return 1.0; })
                    : balanced_split(plan.groups(), threads, [&](int64_t g) {
@@ -287,7 +288,7 @@ void SparseConv::run(const float* x, float* y, const Epilogue& epi, int threads,
           const int64_t q_end = split_pixels ? e * tile : n_tiles * tile;  // with the last lanes
           if (direct) {
             if (!tail_ready && q_end > plan.tail_begin) {
-              stage_tail(plan, xn, 0, p.c_in, own);
+              stage_tail(plan, xn, own);
               tail_ready = true;
             }
           } else {

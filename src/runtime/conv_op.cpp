@@ -116,9 +116,10 @@ void ConvKernel::add_sparse(std::vector<Candidate>& out, const Packed1xN& packed
   add(conv, predicted);
   // On several threads, splitting the pixels or the groups between them can differ by up to 1.5x
   // on layers of the same shape class (docs/kernels.md, Threads); tuning times the other split
-  // too. It is listed after the automatic one, which it must beat by 5%.
+  // too (a copy: same plan and weights). It is listed after the automatic one, which it must beat
+  // by 5%.
   if (options.tune && options.threads > 1) {
-    auto other = std::make_shared<SparseConv>(SparseConv::from_1xn(info_.params, packed));
+    auto other = std::make_shared<SparseConv>(*conv);
     other->set_work_split(conv->work_split(options.threads) == WorkSplit::pixels ? WorkSplit::groups
                                                                                  : WorkSplit::pixels);
     add(other, predicted * 1.001);

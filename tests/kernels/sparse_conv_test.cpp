@@ -156,8 +156,8 @@ TEST(SparseConv, ResNetLikeShapesWithLongTails) {
 
 TEST(SparseConv, ResultDoesNotDependOnTheThreadCount) {
   // Threads claim chunks of pixels or of row groups at run time (sparse_conv.cpp), so which
-  // thread computes an output changes from call to call; its value must not, nor may the split. Shapes that split by
-  // pixels (56x56) and by groups (7x7, 14x14), batch 2.
+  // thread computes an output changes from call to call; its value must not, nor may the split.
+  // Shapes that split by pixels (56x56) and by groups (7x7, 14x14), batch 2.
   const int64_t shapes[][5] = {{64, 64, 56, 3, 1}, {256, 96, 14, 1, 1}, {512, 64, 7, 3, 1}, {64, 128, 28, 3, 2}};
   for (const auto& s : shapes) {
     ConvParams p;
