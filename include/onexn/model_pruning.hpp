@@ -14,7 +14,8 @@
 namespace onexn {
 
 // The default layer set (the 1xN paper's choice): every conv except the first conv and depthwise
-// convs; fully connected layers only when `full` is set.
+// convs, ConvTranspose layers included (kind `transposed`); fully connected layers only when
+// `full` is set.
 bool in_default_layer_set(LayerKind kind, bool full);
 
 // Which layers to prune. With `include` empty the default layer set is used; a non-empty `include`

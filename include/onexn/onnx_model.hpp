@@ -1,4 +1,4 @@
-// ONNX models: load, find the weighted layers (Conv, Gemm, MatMul), read and write their weights,
+// ONNX models: load, find the weighted layers (Conv, ConvTranspose, Gemm, MatMul), read and write their weights,
 // save with everything else preserved. Protobuf types stay out of this header.
 #pragma once
 
@@ -18,20 +18,23 @@ class ModelProto;
 
 namespace onexn {
 
-// How a layer is classified. `first` is a conv whose input does not pass through any other weighted
-// layer (it sees the graph input); `depthwise` has one input channel per group; `pointwise` is 1x1;
-// `kxk` any other conv; `fc` a Gemm or MatMul with a constant 2-D weight.
-enum class LayerKind { first, depthwise, pointwise, kxk, fc };
+// How a layer is classified. `first` is a conv (or ConvTranspose) whose input does not pass through
+// any other weighted layer (it sees the graph input); `depthwise` has one input channel per group;
+// `pointwise` is 1x1; `kxk` any other conv (dilated ones too); `transposed` any other
+// ConvTranspose; `fc` a Gemm or MatMul with a constant 2-D weight.
+enum class LayerKind { first, depthwise, pointwise, kxk, transposed, fc };
 const char* to_string(LayerKind kind);
 
 struct WeightedLayer {
   int node_index = 0;
   std::string node_name;      // the node's name, or "<op_type>_<index>" when the node has none
-  std::string op_type;        // "Conv", "Gemm" or "MatMul"
+  std::string op_type;        // "Conv", "ConvTranspose", "Gemm" or "MatMul"
   std::string weight_tensor;  // initializer (or Constant output) that holds the weights
   WeightShape shape;          // logical OIHW shape
   std::vector<int64_t> stored_dims;
-  bool stored_transposed = false;  // Gemm with transB = 0, or MatMul: stored as [c_in][c_out]
+  // Stored IOHW (see oihw_from_iohw in weight_shape.hpp): ConvTranspose [c_in][c_out/g][kh][kw],
+  // Gemm with transB = 0 and MatMul [c_in][c_out].
+  bool stored_transposed = false;
   LayerKind kind = LayerKind::kxk;
 };
 
@@ -54,9 +57,10 @@ class OnnxModel {
   const std::string& name() const;  // file path or the `what` given to parse()
 
   const std::vector<WeightedLayer>& weighted_layers() const;
-  // Weights of a layer in logical OIHW order (transposed storage is undone).
+  // Weights of a layer in logical OIHW order (IOHW storage is converted).
   std::vector<float> read_weights(const WeightedLayer& layer) const;
-  // Replaces the layer's weights (OIHW order), keeping the tensor's name, dims and storage form.
+  // Replaces the layer's weights (OIHW order), keeping the tensor's name, dims, layout and
+  // storage form.
   void write_weights(const WeightedLayer& layer, std::span<const float> oihw);
 
   onnx::ModelProto& proto();

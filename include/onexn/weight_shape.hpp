@@ -2,11 +2,14 @@
 //
 // A conv weight is stored OIHW: W[c_out][c_in_per_group][kh][kw], the layout ONNX and PyTorch use.
 // A linear (Gemm / MatMul) weight W[c_out][c_in] is treated as a 1x1 conv with one group.
+// A ConvTranspose weight is stored IOHW (see oihw_from_iohw below); onexn computes its masks and
+// statistics on the same weights in OIHW order, so its 1xN blocks are a conv's.
 #pragma once
 
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace onexn {
 
@@ -23,6 +26,12 @@ struct WeightShape {
   }
   static WeightShape linear(int64_t out_features, int64_t in_features) {
     return {out_features, in_features, 1, 1, 1};
+  }
+  // The OIHW shape of a ConvTranspose weight stored [c_in][c_out_per_group][kh][kw]; the caller
+  // checks that groups divides c_in.
+  static WeightShape transposed_conv(int64_t c_in, int64_t c_out_per_group, int64_t kh, int64_t kw,
+                                     int64_t groups = 1) {
+    return {c_out_per_group * groups, c_in / groups, kh, kw, groups};
   }
 
   int64_t taps() const { return kh * kw; }
@@ -56,5 +65,15 @@ struct BasicWeightView {
 
 using WeightView = BasicWeightView<float>;
 using ConstWeightView = BasicWeightView<const float>;
+
+// IOHW storage, per conv group: W[c_in][c_out / groups][kh][kw], where input channel c belongs to
+// conv group g = c / c_in_per_group and W[c][j] is the tap set from input c to output channel
+// g * c_out_per_group + j. ConvTranspose stores its weights so; Gemm with transB = 0 and MatMul
+// store [c_in][c_out], the same layout with one group and one tap. These convert between that
+// storage and OIHW (`shape` is the OIHW shape). Taps keep their stored order (no spatial flip):
+// OIHW block (j, c) of N rows is the stored W[c][j*N : j*N + N][:][:], N consecutive output
+// channels at one input channel. Throws InvalidArgument if the size is not shape.numel().
+std::vector<float> oihw_from_iohw(std::span<const float> iohw, const WeightShape& shape);
+std::vector<float> iohw_from_oihw(std::span<const float> oihw, const WeightShape& shape);
 
 }  // namespace onexn

@@ -73,12 +73,7 @@ std::vector<float> OnnxModel::read_weights(const WeightedLayer& layer) const {
                             layer.shape.numel()));
   }
   if (!layer.stored_transposed) return stored;
-  // Stored [c_in][c_out]; return [c_out][c_in].
-  const int64_t out = layer.shape.c_out, in = layer.shape.c_in_per_group;
-  std::vector<float> oi(stored.size());
-  for (int64_t i = 0; i < in; ++i)
-    for (int64_t o = 0; o < out; ++o) oi[o * in + i] = stored[i * out + o];
-  return oi;
+  return oihw_from_iohw(stored, layer.shape);
 }
 
 void OnnxModel::write_weights(const WeightedLayer& layer, std::span<const float> oihw) {
@@ -90,11 +85,7 @@ void OnnxModel::write_weights(const WeightedLayer& layer, std::span<const float>
                                       layer.node_name, oihw.size(), layer.shape.numel()));
   }
   if (!layer.stored_transposed) return detail::set_tensor_floats(*t, oihw);
-  const int64_t out = layer.shape.c_out, in = layer.shape.c_in_per_group;
-  std::vector<float> stored(oihw.size());
-  for (int64_t i = 0; i < in; ++i)
-    for (int64_t o = 0; o < out; ++o) stored[i * out + o] = oihw[o * in + i];
-  detail::set_tensor_floats(*t, stored);
+  detail::set_tensor_floats(*t, iohw_from_oihw(oihw, layer.shape));
 }
 
 onnx::ModelProto& OnnxModel::proto() { return impl_->model; }

@@ -23,7 +23,8 @@ namespace detail {
 const onnx::TensorProto* find_constant(const onnx::GraphProto& graph, const std::string& name);
 onnx::TensorProto* find_constant(onnx::GraphProto& graph, const std::string& name);
 
-// Every Conv (2-D), Gemm and MatMul whose weights are a float32 constant, classified (see LayerKind).
+// Every Conv and ConvTranspose (2-D), Gemm and MatMul whose weights are a float32 constant,
+// classified (see LayerKind).
 std::vector<WeightedLayer> find_weighted_layers(const onnx::GraphProto& graph, const std::string& where);
 
 // Throws Error naming the model when a node reads a tensor nothing defines before it.

@@ -1,5 +1,6 @@
 // Finding the weighted layers of a graph and telling their kinds apart.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <string_view>
 #include <unordered_map>
@@ -16,6 +17,7 @@ const char* to_string(LayerKind kind) {
     case LayerKind::depthwise: return "depthwise";
     case LayerKind::pointwise: return "pointwise";
     case LayerKind::kxk: return "KxK";
+    case LayerKind::transposed: return "transposed";
     case LayerKind::fc: return "fc";
   }
   return "?";
@@ -124,8 +126,9 @@ std::vector<WeightedLayer> find_weighted_layers(const onnx::GraphProto& graph,
     layer.node_index = i;
     layer.node_name = node.name().empty() ? fmt::format("{}_{}", node.op_type(), i) : node.name();
     layer.op_type = node.op_type();
-    const bool weighted_op = (node.op_type() == "Conv" || node.op_type() == "Gemm" ||
-                              node.op_type() == "MatMul") && node.input_size() >= 2;
+    const bool weighted_op = (node.op_type() == "Conv" || node.op_type() == "ConvTranspose" ||
+                              node.op_type() == "Gemm" || node.op_type() == "MatMul") &&
+                             node.input_size() >= 2;
     const onnx::TensorProto* w = weighted_op ? constants.find(node.input(1)) : nullptr;
     bool found = false;
     if (is_float_tensor(w)) {
@@ -141,6 +144,23 @@ std::vector<WeightedLayer> find_weighted_layers(const onnx::GraphProto& graph,
           layer.kind = LayerKind::first;
         } else {
           layer.kind = d[2] == 1 && d[3] == 1 ? LayerKind::pointwise : LayerKind::kxk;
+        }
+        found = true;
+      } else if (node.op_type() == "ConvTranspose" && d.size() == 4) {
+        // Stored [c_in][c_out / group][kh][kw]: kept in that layout, read and written as OIHW.
+        const int64_t groups = int_attribute(node, "group", 1);
+        if (groups <= 0 || d[0] % groups != 0) {
+          throw Error(fmt::format("{}: node '{}': weight tensor '{}' has shape [{}], which does not fit "
+                                  "a ConvTranspose with group={} (group must divide the {} input channels)",
+                                  where, layer.node_name, layer.weight_tensor, fmt::join(d, ", "), groups,
+                                  d[0]));
+        }
+        layer.shape = WeightShape::transposed_conv(d[0], d[1], d[2], d[3], groups);
+        layer.stored_transposed = true;
+        if (groups > 1 && layer.shape.c_in_per_group == 1) {
+          layer.kind = LayerKind::depthwise;
+        } else {
+          layer.kind = input_after_weighted ? LayerKind::transposed : LayerKind::first;
         }
         found = true;
       } else if (node.op_type() == "Gemm" && d.size() == 2) {
