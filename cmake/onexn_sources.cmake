@@ -29,14 +29,14 @@ set(ONEXN_CORE_SOURCES
   src/graph/onnx_model.cpp
   src/graph/onnx_tensor.cpp
   src/graph/weighted_layers.cpp
-  src/graph/model_pruning.cpp
+  src/prune_model/model_pruning.cpp
   src/graph/file_io.cpp
   src/graph/ir.cpp
   src/graph/onnx_import.cpp
   src/graph/passes/passes.cpp
   # graph-wide rearrangement and pruning recipes
   src/graph/channel_flow.cpp
-  src/graph/rearrange_model.cpp
+  src/prune_model/rearrange_model.cpp
   src/graph/recipe.cpp
   src/runtime/op_registry.cpp
   src/runtime/prepare.cpp

@@ -9,11 +9,8 @@
 #include <tuple>
 #include <unordered_map>
 
-#include "graph/ir.hpp"
-#include "graph/onnx_import.hpp"
 #include "onexn/error.hpp"
 #include "onnx_model_impl.hpp"
-#include "runtime/prepare.hpp"
 
 namespace onexn::graph {
 namespace {
@@ -31,17 +28,6 @@ struct ChannelMap {
   bool empty() const { return segments.empty(); }
 };
 
-const std::set<std::string, std::less<>> kUnaryOps = {
-    "Relu", "LeakyRelu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Elu", "Selu",
-    "Celu", "Softplus", "Softsign", "Neg", "Abs", "Exp", "Log", "Sqrt", "Erf", "Gelu", "Mish",
-    "Identity", "Dropout", "Floor", "Ceil", "Round", "Reciprocal", "Sign", "Sin", "Cos", "ThresholdedRelu"};
-const std::set<std::string, std::less<>> kBinaryOps = {"Add", "Sub", "Mul", "Div", "Max", "Min",
-                                                       "Sum", "Mean", "Pow", "PRelu"};
-const std::set<std::string, std::less<>> kSpatialOps = {
-    "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "LpPool", "GlobalLpPool",
-    "Resize", "Upsample"};
-const std::set<std::string, std::less<>> kReshapeOps = {"Reshape", "Flatten", "Squeeze", "Unsqueeze"};
-
 int64_t product(const Shape& s, size_t from) {
   int64_t p = 1;
   for (size_t k = from; k < s.size(); ++k) p *= s[k];
@@ -50,7 +36,8 @@ int64_t product(const Shape& s, size_t from) {
 
 class Analyzer {
  public:
-  Analyzer(const OnnxModel& model, const Graph& g) : model_(model), g_(g) {
+  Analyzer(const OnnxModel& model, const Graph& g, const ChannelRoleOf& role_of)
+      : model_(model), g_(g), role_of_(role_of) {
     count_constant_uses();
   }
 
@@ -78,6 +65,7 @@ class Analyzer {
 
   const OnnxModel& model_;
   const Graph& g_;
+  const ChannelRoleOf& role_of_;
   std::vector<SetState> sets_;
   std::unordered_map<int, ChannelMap> map_;  // activation value id -> channel map
   std::unordered_map<std::string, int> uses_;  // stored constant name -> node inputs reading it
@@ -196,18 +184,22 @@ class Analyzer {
   }
 
   void visit(const Node& node) {
-    const std::string& op = node.op;
-    if (op == "Conv") return visit_conv(node);
-    if (op == "BatchNormalization" || op == "InstanceNormalization") return visit_norm(node);
-    if (op == "Gemm" || op == "MatMul") return visit_fc(node);
-    if (kUnaryOps.count(op)) return visit_unary(node);
-    if (kBinaryOps.count(op)) return visit_binary(node);
-    if (kSpatialOps.count(op)) return visit_spatial(node);
-    if (kReshapeOps.count(op)) return visit_reshape(node);
-    if (op == "Pad") return visit_pad(node);
-    if (op == "Concat") return visit_concat(node);
-    if (op.rfind("Reduce", 0) == 0) return visit_reduce(node);
-    if (op == "Transpose") return visit_transpose(node);
+    switch (role_of_(node.op)) {
+      case ChannelRole::conv: return visit_conv(node, /*transposed=*/false);
+      case ChannelRole::conv_transpose: return visit_conv(node, /*transposed=*/true);
+      case ChannelRole::fc: return visit_fc(node);
+      case ChannelRole::normalization: return visit_norm(node);
+      case ChannelRole::layer_normalization: return visit_layer_norm(node);
+      case ChannelRole::unary: return visit_unary(node);
+      case ChannelRole::elementwise: return visit_binary(node);
+      case ChannelRole::spatial: return visit_spatial(node);
+      case ChannelRole::reshape: return visit_reshape(node);
+      case ChannelRole::pad: return visit_pad(node);
+      case ChannelRole::concat: return visit_concat(node);
+      case ChannelRole::reduce: return visit_reduce(node);
+      case ChannelRole::transpose: return visit_transpose(node);
+      case ChannelRole::barrier: break;
+    }
     barrier(node, "op not modelled by the channel analysis");
   }
 
@@ -218,13 +210,16 @@ class Analyzer {
     return m;
   }
 
+  // Same rank, batch and channel count (a rank change, as Expand may make, would move axis 1).
   bool same_channels(const Node& node) {
     const Shape& in = g_.value(node.inputs[0]).shape;
     const Shape& out = g_.value(node.outputs[0]).shape;
-    return in.size() >= 2 && out.size() >= 2 && in[0] == out[0] && in[1] == out[1];
+    return in.size() >= 2 && out.size() == in.size() && in[0] == out[0] && in[1] == out[1];
   }
 
-  void visit_conv(const Node& node) {
+  // Conv weights are OIHW: filters along axis 0, input channels along axis 1. ConvTranspose
+  // weights are [C_in][C_out/g][kH][kW], the other way round. Depthwise, both are [C][1][kH][kW].
+  void visit_conv(const Node& node, bool transposed) {
     const ChannelMap* x = input_map(node);
     if (!x) return;
     const std::string w = stored_constant(node, 1);
@@ -235,12 +230,13 @@ class Analyzer {
     const std::string b = has_bias ? stored_constant(node, 2) : std::string();
     if (has_bias && b.empty()) return barrier(node, "bias is not a stored float tensor");
     const int64_t groups = node.attr_int("group", 1);
+    const int filter_axis = transposed ? 1 : 0, input_axis = transposed ? 0 : 1;
     if (groups == 1) {
-      add_edits(*x, w, 1, node, "input channels");
+      add_edits(*x, w, input_axis, node, "input channels");
       ChannelMap out = fresh(y, false, {});
       const int s = out.segments[0].set;
-      set_of(s).producers.push_back({node.name, w, 0});
-      add_edits(out, w, 0, node, "filters");
+      set_of(s).producers.push_back({node.name, w, filter_axis});
+      add_edits(out, w, filter_axis, node, "filters");
       if (has_bias) add_edits(out, b, 0, node, "bias");
       return set_output(node, 0, std::move(out));
     }
@@ -252,17 +248,48 @@ class Analyzer {
     barrier(node, fmt::format("grouped conv ({} groups) ties channels to groups", groups));
   }
 
+  // Every input after the first is a per-channel vector: BatchNormalization's scale, bias, mean
+  // and variance, InstanceNormalization's scale and bias.
   void visit_norm(const Node& node) {
     const ChannelMap* x = input_map(node);
     if (!x) return;
     static constexpr const char* kRoles[] = {"", "BN scale", "BN bias", "BN mean", "BN variance"};
-    const size_t n = node.op == "BatchNormalization" ? 5 : 3;
+    const size_t n = std::min<size_t>(node.inputs.size(), std::size(kRoles));
+    if (node.inputs.size() > n) return barrier(node, "more parameters than a BatchNormalization's");
     std::vector<std::string> params;
     for (size_t k = 1; k < n; ++k) {
       params.push_back(stored_constant(node, k));
       if (params.back().empty()) return barrier(node, "parameters are not stored float tensors");
     }
     for (size_t k = 1; k < n; ++k) add_edits(*x, params[k - 1], 0, node, kRoles[k]);
+    set_output(node, 0, *x);
+  }
+
+  // LayerNormalization normalizes over axes [axis, rank). From axis 2 on each channel is
+  // normalized on its own and the scale and bias (shaped like those axes) do not vary along the
+  // channels; with axis 1 the statistics cover all channels, which a permutation leaves
+  // unchanged, and the scale and bias, shaped [C, ...], are permuted along their axis 0.
+  void visit_layer_norm(const Node& node) {
+    const ChannelMap* x = input_map(node);
+    if (!x) return;
+    const int64_t rank = static_cast<int64_t>(g_.value(node.inputs[0]).shape.size());
+    int64_t axis = node.attr_int("axis", -1);
+    if (axis < 0) axis += rank;
+    if (axis < 1 || axis >= rank) return barrier(node, "normalizes over the batch axis");
+    const int64_t channels = g_.value(node.inputs[0]).shape[1];
+    std::vector<std::pair<std::string, const char*>> params;
+    for (size_t k = 1; k < node.inputs.size(); ++k) {
+      if (node.inputs[k] < 0) continue;
+      const Shape& p = g_.value(node.inputs[k]).shape;
+      const int64_t p_rank = static_cast<int64_t>(p.size());
+      if (axis >= 2 ? p_rank > rank - axis : p_rank != rank - 1 || p[0] != channels) {
+        return barrier(node, "scale or bias not shaped like the normalized axes");
+      }
+      if (axis >= 2) continue;
+      params.emplace_back(stored_constant(node, k), k == 1 ? "LN scale" : "LN bias");
+      if (params.back().first.empty()) return barrier(node, "parameters are not stored float tensors");
+    }
+    for (const auto& [tensor, role] : params) add_edits(*x, tensor, 0, node, role);
     set_output(node, 0, *x);
   }
 
@@ -426,6 +453,7 @@ class Analyzer {
     if (!x) return;
     const int64_t rank = static_cast<int64_t>(g_.value(node.inputs[0]).shape.size());
     std::vector<int64_t> axes = node.attr_ints("axes");
+    if (node.has_attr("axis")) axes = {node.attr_int("axis", 0)};  // ArgMax / ArgMin
     if (node.inputs.size() > 1 && node.inputs[1] >= 0) {
       const Value& a = g_.value(node.inputs[1]);
       if (!a.constant) return barrier(node, "axes computed at run time");
@@ -481,17 +509,9 @@ class Analyzer {
 
 }  // namespace
 
-ChannelFlow analyze_channel_flow(const OnnxModel& model) {
-  Graph g = graph::import_onnx(model);
-  const auto missing = runtime::unsupported_nodes(g);
-  if (!missing.empty()) {
-    throw Error(fmt::format("{}: channel analysis needs shapes, and {} node{} {} an op onexn does not "
-                            "support (the first: {}); --rearrange none prunes without it",
-                            model.name(), missing.size(), missing.size() == 1 ? "" : "s",
-                            missing.size() == 1 ? "has" : "have", missing.front()));
-  }
-  runtime::infer_and_fold(g);
-  return Analyzer(model, g).run();
+ChannelFlow analyze_channel_flow(const OnnxModel& model, const Graph& shaped,
+                                 const ChannelRoleOf& role_of) {
+  return Analyzer(model, shaped, role_of).run();
 }
 
 void unshare_constants(OnnxModel& model, const std::vector<std::string>& names) {

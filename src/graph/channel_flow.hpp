@@ -5,26 +5,31 @@
 // by Flatten) carries a list of segments: runs of channels that belong to one channel set. Most
 // tensors are one segment; a Concat along channels concatenates its inputs' segments. A channel
 // set is a group of tensors that must be permuted by the same permutation for the network to
-// compute the same function:
-//   - a Conv (one group), Gemm or MatMul starts a new set at its output (it is the set's
-//     producer: its output channels can be reordered freely);
+// compute the same function. What each op does is its ChannelRole (channel_role.hpp), which the
+// op states where the runtime registers it:
+//   - a Conv or ConvTranspose (one group), Gemm or MatMul starts a new set at its output (it is
+//     the set's producer: its output channels can be reordered freely);
 //   - BatchNormalization, elementwise activations, pooling, depthwise convs (channel i -> i),
 //     spatial Pad and Reduce* pass the set through;
 //   - Add / Sub / Mul / Div / Max / Min / Sum over full-channel inputs tie their sets (residual
 //     adds, squeeze-and-excitation scales);
 //   - Flatten (and a Reshape equal to it) passes the set on with each channel spanning `inner`
 //     columns;
-//   - anything else (Transpose, other Reshapes, Split / Slice on channels, grouped convs, ops we
-//     do not model) is a barrier: the sets it reads and writes are fixed.
+//   - anything else (Transpose, other Reshapes, Split / Slice on channels, grouped convs, ops
+//     registered without a role) is a barrier: the sets it reads and writes are fixed.
 // Graph inputs and outputs are fixed. A set is permutable when it is not fixed, has at least
 // one producer, and every constant it would change is read by exactly one node input (see
 // ChannelFlow::shared and unshare_constants).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "graph/channel_role.hpp"
+#include "graph/ir.hpp"
 #include "onexn/onnx_model.hpp"
 
 namespace onexn::graph {
@@ -64,9 +69,14 @@ struct ChannelFlow {
   std::vector<std::string> shared;
 };
 
-// Analyses the model's graph (imported and shape-inferred by the runtime's importer). Throws
-// Error when the graph cannot be imported or shape-inferred (for example an unsupported op).
-ChannelFlow analyze_channel_flow(const OnnxModel& model);
+// The role of an op type (the runtime's registry: runtime::channel_role).
+using ChannelRoleOf = std::function<ChannelRole(std::string_view op_type)>;
+
+// Analyses `shaped`, the graph of `model` as imported, with every value's shape inferred and
+// constants folded (the runtime does both; this analysis only reads the result), asking
+// `role_of` what each node's op does.
+ChannelFlow analyze_channel_flow(const OnnxModel& model, const Graph& shaped,
+                                 const ChannelRoleOf& role_of);
 
 // Gives every node input that reads one of `names` (directly or through Identity / Constant
 // nodes) after the first its own copy of the tensor, named NAME.onexn_copyK, and re-indexes the

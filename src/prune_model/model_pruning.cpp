@@ -46,7 +46,8 @@ std::vector<bool> selection_flags(const OnnxModel& model, const LayerSelection& 
 bool in_default_layer_set(LayerKind kind, bool full) {
   switch (kind) {
     case LayerKind::pointwise:
-    case LayerKind::kxk: return true;
+    case LayerKind::kxk:
+    case LayerKind::transposed: return true;
     case LayerKind::fc: return full;
     case LayerKind::first:
     case LayerKind::depthwise: return false;

@@ -1,3 +1,6 @@
+// Graph-wide rearrangement. src/prune_model/ sits above the runtime: the channel analysis
+// (src/graph/channel_flow.hpp) reads the shapes the runtime infers and the channel role each op
+// registered with it.
 #include "onexn/rearrange_model.hpp"
 
 #include <fmt/format.h>
@@ -8,10 +11,13 @@
 #include <numeric>
 
 #include "graph/channel_flow.hpp"
+#include "graph/onnx_import.hpp"
+#include "graph/onnx_model_impl.hpp"
+#include "graph/onnx_tensor.hpp"
 #include "onexn/error.hpp"
 #include "onexn/rearrange.hpp"
-#include "onnx_model_impl.hpp"
-#include "onnx_tensor.hpp"
+#include "runtime/op.hpp"
+#include "runtime/prepare.hpp"
 
 namespace onexn {
 namespace {
@@ -129,21 +135,29 @@ Permutation descending_order(const std::vector<double>& score) {
 }
 
 // Per producer, the share its mask keeps with its filters in the order `perm` (nullopt where the
-// producer is not pruned or not a conv).
+// producer is not pruned or not a conv). A Conv's filters are axis 0 of its OIHW weights, a
+// ConvTranspose's axis 1 of its IOHW weights (one group: producers are ungrouped), whose mask is
+// taken in OIHW order.
 std::vector<std::optional<double>> producer_shares(TensorCache& cache, const graph::ChannelSet& set,
                                                    const Permutation& perm, const KeptShareFn& kept_share,
                                                    const std::string& model) {
   std::vector<std::optional<double>> out;
   for (const auto& p : set.producers) {
     const EditedTensor& t = cache.get(p.tensor);
-    if (t.dims.size() != 4 || p.axis != 0) {
+    if (t.dims.size() != 4 || (p.axis != 0 && p.axis != 1)) {
       out.push_back(std::nullopt);
       continue;
     }
     EditedTensor copy = t;
-    apply_edit(copy, {p.tensor, 0, 0, 1, p.node, "filters"}, perm, model);
-    const WeightShape shape = WeightShape::conv(t.dims[0], t.dims[1], t.dims[2], t.dims[3], 1);
-    out.push_back(kept_share(p.node, {copy.values.data(), shape}));
+    apply_edit(copy, {p.tensor, p.axis, 0, 1, p.node, "filters"}, perm, model);
+    const auto& d = t.dims;
+    if (p.axis == 0) {
+      out.push_back(kept_share(p.node, {copy.values.data(), WeightShape::conv(d[0], d[1], d[2], d[3])}));
+    } else {
+      const WeightShape shape = WeightShape::transposed_conv(d[0], d[1], d[2], d[3]);
+      const std::vector<float> oihw = oihw_from_iohw(copy.values, shape);
+      out.push_back(kept_share(p.node, {oihw.data(), shape}));
+    }
   }
   return out;
 }
@@ -182,16 +196,35 @@ std::optional<Permutation> choose_order(TensorCache& cache, const graph::Channel
 
 }  // namespace
 
+namespace {
+
+// The channel sets of the model: its graph with shapes inferred by the runtime, analysed with the
+// channel role each op registered with the runtime.
+graph::ChannelFlow channel_flow(const OnnxModel& model) {
+  graph::Graph g = graph::import_onnx(model);
+  const auto missing = runtime::unsupported_nodes(g);
+  if (!missing.empty()) {
+    throw Error(fmt::format("{}: channel analysis needs shapes, and {} node{} {} an op onexn does not "
+                            "support (the first: {}); --rearrange none prunes without it",
+                            model.name(), missing.size(), missing.size() == 1 ? "" : "s",
+                            missing.size() == 1 ? "has" : "have", missing.front()));
+  }
+  runtime::infer_and_fold(g);
+  return graph::analyze_channel_flow(model, g, runtime::channel_role);
+}
+
+}  // namespace
+
 RearrangeResult rearrange_model(OnnxModel& model, const RearrangeOptions& options) {
   RearrangeResult result;
   const RearrangeMode mode = options.mode;
   if (mode == RearrangeMode::none) return result;
-  graph::ChannelFlow flow = graph::analyze_channel_flow(model);
+  graph::ChannelFlow flow = channel_flow(model);
   if (!flow.shared.empty()) {
     // Constants shared between layers would tie unrelated channel sets: give each reader a copy.
     result.unshared_tensors = static_cast<int>(flow.shared.size());
     graph::unshare_constants(model, flow.shared);
-    flow = graph::analyze_channel_flow(model);
+    flow = channel_flow(model);
   }
   TensorCache cache(model);
   for (const graph::ChannelSet& set : flow.sets) {

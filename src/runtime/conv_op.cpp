@@ -365,6 +365,8 @@ std::unique_ptr<ConvKernelBase> make_conv_kernel(const graph::Graph& g, const gr
   return std::make_unique<ConvKernel>(g, node, options);
 }
 
-void register_conv_ops(OpTable& t) { add_op(t, "Conv", {infer_conv, create_conv}); }
+void register_conv_ops(OpTable& t) {
+  add_op(t, "Conv", {infer_conv, create_conv, ChannelRole::conv});
+}
 
 }  // namespace onexn::runtime

@@ -15,10 +15,12 @@
 #include <string_view>
 #include <vector>
 
+#include "graph/channel_role.hpp"
 #include "graph/ir.hpp"
 
 namespace onexn::runtime {
 
+using graph::ChannelRole;
 using graph::DataType;
 using graph::Shape;
 
@@ -54,11 +56,16 @@ struct OpDef {
   void (*infer)(graph::Graph& g, const graph::Node& node);
   // The kernel for a node whose shapes are known. Throws onexn::Error as infer does.
   std::unique_ptr<OpKernel> (*create)(const graph::Graph& g, const graph::Node& node);
+  // How the op moves channels, for rearrangement (see graph/channel_role.hpp). An op registered
+  // as {infer, create} is a barrier; say e.g. {infer, create, ChannelRole::unary} otherwise.
+  graph::ChannelRole channel_role = graph::ChannelRole::barrier;
 };
 
 // nullptr when onexn has no such op.
 const OpDef* find_op(std::string_view op_type);
 std::vector<std::string> supported_ops();
+// The registered role of an op; barrier for an op onexn does not have.
+graph::ChannelRole channel_role(std::string_view op_type);
 
 // Registration, one function per op family (src/runtime/ops/*.cpp).
 struct OpTable;

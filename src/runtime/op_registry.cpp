@@ -40,6 +40,11 @@ const OpDef* find_op(std::string_view op_type) {
   return it == ops.end() ? nullptr : &it->second;
 }
 
+graph::ChannelRole channel_role(std::string_view op_type) {
+  const OpDef* def = find_op(op_type);
+  return def ? def->channel_role : graph::ChannelRole::barrier;
+}
+
 std::vector<std::string> supported_ops() {
   std::vector<std::string> out;
   for (const auto& [name, def] : op_table().ops) out.push_back(name);

@@ -419,17 +419,17 @@ std::unique_ptr<OpKernel> create_cast(const Graph& g, const Node& node) {
 }  // namespace
 
 void register_elementwise_ops(OpTable& t) {
-  add_op(t, "Relu", {infer_relu, create_relu});
-  add_op(t, "Clip", {infer_clip, create_clip});
-  add_op(t, "Sigmoid", {infer_sigmoid, create_sigmoid});
-  add_op(t, "HardSigmoid", {infer_hard_sigmoid, create_hard_sigmoid});
-  add_op(t, "HardSwish", {infer_hard_swish, create_hard_swish});
-  add_op(t, "Add", {infer_arith, create_arith<Arith::add>});
-  add_op(t, "Sub", {infer_arith, create_arith<Arith::sub>});
-  add_op(t, "Mul", {infer_arith, create_arith<Arith::mul>});
-  add_op(t, "Div", {infer_arith, create_arith<Arith::div>});
-  add_op(t, "Identity", {infer_identity, create_identity});
-  add_op(t, "Dropout", {infer_dropout, create_dropout});
+  add_op(t, "Relu", {infer_relu, create_relu, ChannelRole::unary});
+  add_op(t, "Clip", {infer_clip, create_clip, ChannelRole::unary});
+  add_op(t, "Sigmoid", {infer_sigmoid, create_sigmoid, ChannelRole::unary});
+  add_op(t, "HardSigmoid", {infer_hard_sigmoid, create_hard_sigmoid, ChannelRole::unary});
+  add_op(t, "HardSwish", {infer_hard_swish, create_hard_swish, ChannelRole::unary});
+  add_op(t, "Add", {infer_arith, create_arith<Arith::add>, ChannelRole::elementwise});
+  add_op(t, "Sub", {infer_arith, create_arith<Arith::sub>, ChannelRole::elementwise});
+  add_op(t, "Mul", {infer_arith, create_arith<Arith::mul>, ChannelRole::elementwise});
+  add_op(t, "Div", {infer_arith, create_arith<Arith::div>, ChannelRole::elementwise});
+  add_op(t, "Identity", {infer_identity, create_identity, ChannelRole::unary});
+  add_op(t, "Dropout", {infer_dropout, create_dropout, ChannelRole::unary});
   add_op(t, "Cast", {infer_cast, create_cast});
 }
 

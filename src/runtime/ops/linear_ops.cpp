@@ -343,8 +343,8 @@ std::unique_ptr<OpKernel> create_matmul(const Graph& g, const Node& node) {
 }  // namespace
 
 void register_linear_ops(OpTable& t) {
-  add_op(t, "Gemm", {infer_gemm, create_gemm});
-  add_op(t, "MatMul", {infer_matmul, create_matmul});
+  add_op(t, "Gemm", {infer_gemm, create_gemm, ChannelRole::fc});
+  add_op(t, "MatMul", {infer_matmul, create_matmul, ChannelRole::fc});
 }
 
 }  // namespace onexn::runtime

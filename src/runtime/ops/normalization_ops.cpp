@@ -220,7 +220,7 @@ std::unique_ptr<OpKernel> create_softmax(const Graph& g, const Node& node) {
 }  // namespace
 
 void register_normalization_ops(OpTable& t) {
-  add_op(t, "BatchNormalization", {infer_batchnorm, create_batchnorm});
+  add_op(t, "BatchNormalization", {infer_batchnorm, create_batchnorm, ChannelRole::normalization});
   add_op(t, "Softmax", {infer_softmax, create_softmax});
 }
 

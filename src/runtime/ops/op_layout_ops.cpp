@@ -337,8 +337,8 @@ std::unique_ptr<OpKernel> create_pad(const Graph& g, const Node& node) {
 
 void register_layout_ops(OpTable& t) {
   add_op(t, "Slice", {infer_slice, create_slice});
-  add_op(t, "Transpose", {infer_transpose, create_transpose});
-  add_op(t, "Pad", {infer_pad, create_pad});
+  add_op(t, "Transpose", {infer_transpose, create_transpose, ChannelRole::transpose});
+  add_op(t, "Pad", {infer_pad, create_pad, ChannelRole::pad});
 }
 
 }  // namespace onexn::runtime::ops

@@ -443,10 +443,11 @@ std::unique_ptr<OpKernel> create_reduce_mean(const Graph& g, const Node& node) {
 }  // namespace
 
 void register_pooling_ops(OpTable& t) {
-  add_op(t, "MaxPool", {infer_pool, create_pool});
-  add_op(t, "AveragePool", {infer_pool, create_pool});
-  add_op(t, "GlobalAveragePool", {infer_global_average_pool, create_global_average_pool});
-  add_op(t, "ReduceMean", {infer_reduce_mean, create_reduce_mean});
+  add_op(t, "MaxPool", {infer_pool, create_pool, ChannelRole::spatial});
+  add_op(t, "AveragePool", {infer_pool, create_pool, ChannelRole::spatial});
+  add_op(t, "GlobalAveragePool",
+         {infer_global_average_pool, create_global_average_pool, ChannelRole::spatial});
+  add_op(t, "ReduceMean", {infer_reduce_mean, create_reduce_mean, ChannelRole::reduce});
 }
 
 }  // namespace onexn::runtime

@@ -455,11 +455,11 @@ std::unique_ptr<OpKernel> create_split(const Graph& g, const Node& node) {
 void register_tensor_ops(OpTable& t) {
   add_op(t, "Shape", {infer_shape, create_shape});
   add_op(t, "Gather", {infer_gather, create_gather});
-  add_op(t, "Unsqueeze", {infer_unsqueeze, create_copy});
-  add_op(t, "Squeeze", {infer_squeeze, create_copy});
-  add_op(t, "Reshape", {infer_reshape, create_copy});
-  add_op(t, "Flatten", {infer_flatten, create_copy});
-  add_op(t, "Concat", {infer_concat, create_concat});
+  add_op(t, "Unsqueeze", {infer_unsqueeze, create_copy, ChannelRole::reshape});
+  add_op(t, "Squeeze", {infer_squeeze, create_copy, ChannelRole::reshape});
+  add_op(t, "Reshape", {infer_reshape, create_copy, ChannelRole::reshape});
+  add_op(t, "Flatten", {infer_flatten, create_copy, ChannelRole::reshape});
+  add_op(t, "Concat", {infer_concat, create_concat, ChannelRole::concat});
   add_op(t, "Split", {infer_split, create_split});
   ops::register_layout_ops(t);  // Slice Transpose Pad
 }
