@@ -55,6 +55,13 @@ void set_int(onnx::NodeProto& n, const std::string& attr, int64_t value) {
   a->set_i(value);
 }
 
+void set_ints(onnx::NodeProto& n, const std::string& attr, const std::vector<int64_t>& values) {
+  auto* a = n.add_attribute();
+  a->set_name(attr);
+  a->set_type(onnx::AttributeProto::INTS);
+  for (int64_t v : values) a->add_ints(v);
+}
+
 void add_output(onnx::ModelProto& m, const std::string& name) {
   auto* out = m.mutable_graph()->add_output();
   out->set_name(name);
@@ -84,6 +91,45 @@ onnx::ModelProto mixed_weights_model() {
   *g->add_initializer() = float_tensor("proj_w", {10, 4}, random_values(10 * 4, 4));
   add_node(m, "MatMul", "proj", {"f", "proj_w"}, {"y"});
   add_output(m, "y");
+  return m;
+}
+
+onnx::ModelProto conv_transpose_model() {
+  onnx::ModelProto m = empty_model(4, 5, 5);
+  auto* g = m.mutable_graph();
+  auto weights = [&](const std::string& name, const std::vector<int64_t>& dims, uint32_t seed) {
+    int64_t n = 1;
+    for (int64_t d : dims) n *= d;
+    *g->add_initializer() = float_tensor(name, dims, random_values(n, seed));
+  };
+  weights("stem.w", {8, 4, 3, 3}, 101);
+  auto& stem = add_node(m, "Conv", "stem", {"x", "stem.w"}, {"a"});
+  set_ints(stem, "pads", {1, 1, 1, 1});
+  add_node(m, "Relu", "stem_relu", {"a"}, {"b"});
+  weights("up.w", {8, 6, 2, 2}, 102);
+  weights("up.b", {6}, 103);
+  auto& up = add_node(m, "ConvTranspose", "up", {"b", "up.w", "up.b"}, {"c"});
+  set_ints(up, "strides", {2, 2});
+  set_ints(up, "kernel_shape", {2, 2});
+  add_node(m, "Relu", "up_relu", {"c"}, {"d"});
+  weights("up_g.w", {6, 5, 3, 3}, 104);
+  weights("up_g.b", {10}, 105);
+  auto& up_g = add_node(m, "ConvTranspose", "up_g", {"d", "up_g.w", "up_g.b"}, {"e"});
+  set_int(up_g, "group", 2);
+  set_ints(up_g, "pads", {1, 1, 1, 1});
+  weights("dw_up.w", {10, 1, 3, 3}, 106);
+  auto& dw = add_node(m, "ConvTranspose", "dw_up", {"e", "dw_up.w"}, {"f"});
+  set_int(dw, "group", 10);
+  set_ints(dw, "pads", {1, 1, 1, 1});
+  weights("dil.w", {8, 10, 3, 3}, 107);
+  auto& dil = add_node(m, "Conv", "dil", {"f", "dil.w"}, {"h"});
+  set_ints(dil, "dilations", {2, 2});
+  set_ints(dil, "pads", {2, 2, 2, 2});
+  weights("head.w", {3, 8, 1, 1}, 108);
+  add_node(m, "Conv", "head", {"h", "head.w"}, {"y"});
+  add_output(m, "y");
+  auto* shape = g->mutable_output(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
+  for (int64_t d : {1, 3, 10, 10}) shape->add_dim()->set_dim_value(d);  // onnx.checker wants it
   return m;
 }
 
