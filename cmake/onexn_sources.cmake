@@ -15,10 +15,12 @@ set(ONEXN_KERNELS_SOURCES
   src/kernels/reference/conv_params.cpp
   src/kernels/reference/conv2d_dense_ref.cpp
   src/kernels/reference/conv2d_1xn_ref.cpp
+  src/kernels/reference/conv_transpose2d_ref.cpp
   src/kernels/input_planes.cpp
   src/kernels/deinterleave.cpp
   src/kernels/spmm_tiles.cpp
   src/kernels/sparse_conv.cpp
+  src/kernels/sparse_conv_transpose.cpp
   src/kernels/conv_shapes.cpp
 )
 list(TRANSFORM ONEXN_KERNELS_SOURCES PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/)
