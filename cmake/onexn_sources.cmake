@@ -43,6 +43,9 @@ set(ONEXN_CORE_SOURCES
   src/runtime/op_registry.cpp
   src/runtime/prepare.cpp
   src/runtime/conv_op.cpp
+  src/runtime/conv/conv_attributes.cpp
+  src/runtime/conv/conv_implementations.cpp
+  src/runtime/conv/conv_choice.cpp
   src/runtime/plan.cpp
   src/runtime/session.cpp
   # runtime ops

@@ -55,6 +55,7 @@ Plan build_plan(graph::Graph g, const SessionOptions& options) {
   conv_options.dense_only = options.dense;
   conv_options.tune = options.tune;
   conv_options.threads = options.threads;
+  conv_options.force = options.conv_implementation;
   for (size_t k = 0; k < g.nodes.size(); ++k) {
     const graph::Node& node = g.nodes[k];
     if (node.dead) continue;
@@ -63,10 +64,11 @@ Plan build_plan(graph::Graph g, const SessionOptions& options) {
     LayerReport report;
     report.name = node.name;
     report.op = node.op;
-    if (node.op == "Conv") {
+    if (is_conv_op(node.op)) {
       auto conv = make_conv_kernel(g, node, conv_options);
       const ConvLayerInfo& info = conv->info();
       report.kind = info.kind;
+      report.implementation = info.implementation;
       report.block_size = info.block_size;
       report.sparsity = info.sparsity;
       report.macs = info.dense_macs;
@@ -83,7 +85,7 @@ Plan build_plan(graph::Graph g, const SessionOptions& options) {
   }
   // Weights that are not Conv weights (Gemm, MatMul, ...) count as stored as they are.
   for (const graph::Node& node : g.nodes) {
-    if (node.dead || node.op == "Conv") continue;
+    if (node.dead || is_conv_op(node.op)) continue;
     for (int id : node.inputs) {
       if (id >= 0 && g.value(id).constant && g.value(id).type == DataType::f32) {
         const int64_t bytes = g.value(id).constant->numel() * 4;
