@@ -13,5 +13,9 @@ void register_tensor_ops(OpTable& t);        // Shape Gather Unsqueeze Squeeze C
                                              // Flatten Transpose Pad
 void register_linear_ops(OpTable& t);        // Gemm MatMul
 void register_normalization_ops(OpTable& t);  // BatchNormalization Softmax
+void register_math_ops(OpTable& t);           // Sqrt Exp Log Tanh Erf Reciprocal Floor Ceil Neg Abs
+                                              // LeakyRelu Elu Selu Softplus PRelu Pow
+void register_logic_ops(OpTable& t);          // Equal Greater Less GreaterOrEqual LessOrEqual Not And
+                                              // Or Xor Where Min Max Sum Mean
 
 }  // namespace onexn::runtime
