@@ -61,11 +61,14 @@ int64_t source_index(const Shape& in, const std::vector<int64_t>& idx, const Sha
   return ravel(ti, in);
 }
 
-double element(const Constant& c, int64_t k) { return c.type == DataType::f32 ? c.f[k] : double(c.i[k]); }
+double element(const Constant& c, int64_t k) {
+  return c.type == DataType::f32 ? c.f[k] : double(c.i[k]);
+}
 
 // out[k] = f(each input's element k reads), as double.
-std::vector<double> broadcast_reference(const std::vector<Constant>& ins, const Shape& out,
-                                        const std::function<double(const std::vector<double>&)>& f) {
+std::vector<double> broadcast_reference(
+    const std::vector<Constant>& ins, const Shape& out,
+    const std::function<double(const std::vector<double>&)>& f) {
   std::vector<double> r(graph::numel(out));
   for (int64_t k = 0; k < graph::numel(out); ++k) {
     const auto idx = unravel(k, out);
@@ -129,9 +132,8 @@ TEST(OpsLogic, ComparisonsMatchReference) {
       const std::vector<Constant> ins = {small_values(s.ins[0], type, seed++),
                                          small_values(s.ins[1], type, seed++)};
       for (const auto& [op, f] : ops) {
-        const auto want = broadcast_reference(ins, s.out, [&](const std::vector<double>& v) {
-          return f(v[0], v[1]) ? 1.0 : 0.0;
-        });
+        const auto want = broadcast_reference(
+            ins, s.out, [&](const std::vector<double>& v) { return f(v[0], v[1]) ? 1.0 : 0.0; });
         expect_all_paths(op, 16, ins, s.out, DataType::i64, want, describe(op, ins));
       }
     }
@@ -141,8 +143,10 @@ TEST(OpsLogic, ComparisonsMatchReference) {
   EXPECT_EQ(OneNode("Equal").input(nan).input(nan).run1().i, (std::vector<int64_t>{0, 1}));
   EXPECT_EQ(OneNode("LessOrEqual").input(nan).input(nan).run1().i, (std::vector<int64_t>{0, 1}));
   // opset 1's legacy form: B aligned at 'axis' of A
-  const Constant a = small_values({2, 3, 4}, DataType::f32, 1), b = small_values({3}, DataType::f32, 2);
-  const Constant got = OneNode("Greater", 1).input(a).input(b).attr("broadcast", 1).attr("axis", 1).run1();
+  const Constant a = small_values({2, 3, 4}, DataType::f32, 1),
+                 b = small_values({3}, DataType::f32, 2);
+  const Constant got =
+      OneNode("Greater", 1).input(a).input(b).attr("broadcast", 1).attr("axis", 1).run1();
   for (int64_t k = 0; k < 24; ++k) EXPECT_EQ(got.i[k], a.f[k] > b.f[(k / 4) % 3] ? 1 : 0);
 }
 
@@ -159,21 +163,25 @@ TEST(OpsLogic, LogicMatchesReference) {
     // bools as int64 0/1; float32 and mixed operands read as non-zero = true
     const DataType ta = trial % 3 == 2 ? DataType::f32 : DataType::i64;
     const DataType tb = trial % 3 == 0 ? DataType::i64 : DataType::f32;
-    std::vector<Constant> ins = {small_values(s.ins[0], ta, seed++), small_values(s.ins[1], tb, seed++)};
+    std::vector<Constant> ins = {small_values(s.ins[0], ta, seed++),
+                                 small_values(s.ins[1], tb, seed++)};
     if (trial % 2 == 0) {
       for (Constant& c : ins)
         for (auto& x : c.i) x = x > 0;
     }
     for (const auto& [op, f] : ops) {
-      const auto want = broadcast_reference(
-          ins, s.out, [&](const std::vector<double>& v) { return f(v[0] != 0, v[1] != 0) ? 1.0 : 0.0; });
+      const auto want = broadcast_reference(ins, s.out, [&](const std::vector<double>& v) {
+        return f(v[0] != 0, v[1] != 0) ? 1.0 : 0.0;
+      });
       expect_all_paths(op, 7, ins, s.out, DataType::i64, want, describe(op, ins));
     }
-    const auto want_not = broadcast_reference({ins[0]}, ins[0].shape,
-                                              [](const std::vector<double>& v) { return v[0] == 0 ? 1.0 : 0.0; });
-    expect_all_paths("Not", 1, {ins[0]}, ins[0].shape, DataType::i64, want_not, describe("Not", {ins[0]}));
+    const auto want_not = broadcast_reference(
+        {ins[0]}, ins[0].shape, [](const std::vector<double>& v) { return v[0] == 0 ? 1.0 : 0.0; });
+    expect_all_paths("Not", 1, {ins[0]}, ins[0].shape, DataType::i64, want_not,
+                     describe("Not", {ins[0]}));
   }
-  EXPECT_EQ(OneNode("Not").input(floats({3}, {NAN, 0.0f, -0.0f})).run1().i, (std::vector<int64_t>{0, 1, 1}));
+  EXPECT_EQ(OneNode("Not").input(floats({3}, {NAN, 0.0f, -0.0f})).run1().i,
+            (std::vector<int64_t>{0, 1, 1}));
 }
 
 TEST(OpsLogic, WhereMatchesReference) {
@@ -217,7 +225,8 @@ TEST(OpsLogic, NaryMatchesReference) {
                                             : random_floats(s.ins[k], seed++, -2.0f, 2.0f));
       }
       if (type == DataType::f32 && op != "Sum" && ins[0].numel() > 0) ins[0].f[0] = NAN;
-      const auto want = broadcast_reference(ins, s.out, [&](const std::vector<double>& v) { return fold(op, v); });
+      const auto want = broadcast_reference(
+          ins, s.out, [&](const std::vector<double>& v) { return fold(op, v); });
       expect_all_paths(op, 13, ins, s.out, type, want, describe(op, ins));
     }
   }
@@ -232,13 +241,18 @@ TEST(OpsLogic, NaryMatchesReference) {
 }
 
 TEST(OpsLogic, LargeTensorsSameResultAnyThreads) {
-  const Constant a = small_values({4, 64, 300}, DataType::f32, 1), b = small_values({64, 1}, DataType::f32, 2);
-  const Constant c = small_values({4, 1, 300}, DataType::i64, 3), one_row = small_values({200000}, DataType::f32, 4);
+  const Constant a = small_values({4, 64, 300}, DataType::f32, 1),
+                 b = small_values({64, 1}, DataType::f32, 2);
+  const Constant c = small_values({4, 1, 300}, DataType::i64, 3),
+                 one_row = small_values({200000}, DataType::f32, 4);
   for (const char* op : {"Greater", "Equal", "And", "Min", "Sum", "Mean"}) {
-    EXPECT_EQ(OneNode(op).input(a).input(b).run1(1).i, OneNode(op).input(a).input(b).run1(2).i) << op;
-    EXPECT_EQ(OneNode(op).input(a).input(b).run1(1).f, OneNode(op).input(a).input(b).run1(2).f) << op;
+    EXPECT_EQ(OneNode(op).input(a).input(b).run1(1).i, OneNode(op).input(a).input(b).run1(2).i)
+        << op;
+    EXPECT_EQ(OneNode(op).input(a).input(b).run1(1).f, OneNode(op).input(a).input(b).run1(2).f)
+        << op;
   }
-  EXPECT_EQ(OneNode("Where").input(c).input(a).input(b).run1(1).f, OneNode("Where").input(c).input(a).input(b).run1(2).f);
+  EXPECT_EQ(OneNode("Where").input(c).input(a).input(b).run1(1).f,
+            OneNode("Where").input(c).input(a).input(b).run1(2).f);
   EXPECT_EQ(OneNode("Max").input(one_row).input(one_row).input(floats({}, {0.5f})).run1(2).f,
             OneNode("Max").input(one_row).input(one_row).input(floats({}, {0.5f})).run1(1).f);
   EXPECT_EQ(OneNode("Not").input(one_row).run1(2).i, OneNode("Not").input(one_row).run1(1).i);
@@ -253,28 +267,41 @@ TEST(OpsLogic, BadNodesFailNamingTheNode) {
   const Constant x = random_floats({2, 3}, 1), y = random_floats({4}, 2), i = ints({3}, {1, 0, 1});
   expect_error(error_of([&] { OneNode("Equal").input(x).input(y).shapes(); }), "Equal",
                "input shapes [2, 3] and [4] are not broadcastable");
-  expect_error(error_of([&] { OneNode("Greater").input(x).input(i).shapes(); }), "Greater", "different types");
-  expect_error(error_of([&] { OneNode("Less").input(x).shapes(); }), "Less", "has 1 inputs, expected 2");
-  expect_error(error_of([&] { OneNode("Equal").input(x).input(x).attr("foo", 1).shapes(); }), "Equal",
-               "attribute 'foo' is not supported");
-  expect_error(error_of([&] { OneNode("Greater", 1).input(x).input(x).attr("broadcast", 2).shapes(); }),
-               "Greater", "attribute 'broadcast' = 2 is not 0 or 1");
-  expect_error(error_of([&] { OneNode("Not").input(i).input(i).shapes(); }), "Not", "has 2 inputs, expected 1");
-  expect_error(error_of([&] { OneNode("And").input(i).input(ints({2}, {1, 1})).shapes(); }), "And",
-               "input shapes [3] and [2] are not broadcastable");
-  expect_error(error_of([&] { OneNode("Xor", 6).input(x).input(random_floats({3}, 3)).shapes(); }), "Xor",
+  expect_error(error_of([&] { OneNode("Greater").input(x).input(i).shapes(); }), "Greater",
+               "different types");
+  expect_error(error_of([&] { OneNode("Less").input(x).shapes(); }), "Less",
+               "has 1 inputs, expected 2");
+  expect_error(error_of([&] { OneNode("Equal").input(x).input(x).attr("foo", 1).shapes(); }),
+               "Equal", "attribute 'foo' is not supported");
+  expect_error(
+      error_of([&] { OneNode("Greater", 1).input(x).input(x).attr("broadcast", 2).shapes(); }),
+      "Greater", "attribute 'broadcast' = 2 is not 0 or 1");
+  expect_error(error_of([&] { OneNode("Not").input(i).input(i).shapes(); }), "Not",
+               "has 2 inputs, expected 1");
+  expect_error(error_of([&] {
+                 OneNode("And").input(i).input(ints({2}, {1, 1})).shapes();
+               }),
+               "And", "input shapes [3] and [2] are not broadcastable");
+  expect_error(error_of([&] { OneNode("Xor", 6).input(x).input(random_floats({3}, 3)).shapes(); }),
+               "Xor",
                "not broadcastable");  // opset 6: equal shapes without broadcast = 1
-  expect_error(error_of([&] { OneNode("Where").input(i).input(x).shapes(); }), "Where", "has 2 inputs, expected 3");
+  expect_error(error_of([&] { OneNode("Where").input(i).input(x).shapes(); }), "Where",
+               "has 2 inputs, expected 3");
   expect_error(error_of([&] { OneNode("Where").input(i).input(x).input(i).shapes(); }), "Where",
                "different types");
-  expect_error(error_of([&] { OneNode("Where").input(ints({4}, {1, 0, 1, 1})).input(x).input(x).shapes(); }),
+  expect_error(error_of([&] {
+                 OneNode("Where").input(ints({4}, {1, 0, 1, 1})).input(x).input(x).shapes();
+               }),
                "Where", "input shapes [4] [2, 3] [2, 3] are not broadcastable");
   expect_error(error_of([&] { OneNode("Sum").shapes(); }), "Sum", "has 0 inputs");
-  expect_error(error_of([&] { OneNode("Max").input(x).input(y).shapes(); }), "Max", "are not broadcastable");
-  expect_error(error_of([&] { OneNode("Min", 6).input(x).input(random_floats({3}, 3)).shapes(); }), "Min",
-               "input shapes [2, 3] [3] differ (opset 6 has no broadcasting");
-  expect_error(error_of([&] { OneNode("Mean").input(i).input(i).shapes(); }), "Mean", "is int64, expected float32");
-  expect_error(error_of([&] { OneNode("Sum").input(x).input(i).shapes(); }), "Sum", "different types");
+  expect_error(error_of([&] { OneNode("Max").input(x).input(y).shapes(); }), "Max",
+               "are not broadcastable");
+  expect_error(error_of([&] { OneNode("Min", 6).input(x).input(random_floats({3}, 3)).shapes(); }),
+               "Min", "input shapes [2, 3] [3] differ (opset 6 has no broadcasting");
+  expect_error(error_of([&] { OneNode("Mean").input(i).input(i).shapes(); }), "Mean",
+               "is int64, expected float32");
+  expect_error(error_of([&] { OneNode("Sum").input(x).input(i).shapes(); }), "Sum",
+               "different types");
   expect_error(error_of([&] { OneNode("Mean").input(x).attr("axis", 1).shapes(); }), "Mean",
                "attribute 'axis' is not supported");
 }

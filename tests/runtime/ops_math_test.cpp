@@ -94,7 +94,8 @@ TEST(OpsMath, UnaryFunctionsMatchReference) {
 }
 
 TEST(OpsMath, UnaryFunctionsAtTheEdges) {
-  const Constant x = floats({9}, {0.0f, -0.0f, 1e-30f, -1e-30f, 88.5f, 89.0f, -110.0f, kInf, -kInf});
+  const Constant x =
+      floats({9}, {0.0f, -0.0f, 1e-30f, -1e-30f, 88.5f, 89.0f, -110.0f, kInf, -kInf});
   for (const UnaryCase& c : unary_cases()) {
     const Constant got = OneNode(c.op).input(x).run1();
     for (size_t k = 0; k < x.f.size(); ++k) {
@@ -122,8 +123,9 @@ TEST(OpsMath, ActivationAttributes) {
     EXPECT_TRUE(close(selu[k], v > 0 ? 3.0 * v : 3.0 * 2.0 * (std::exp(v) - 1), 3e-7));
   }
   // opset 1's consumed_inputs is accepted
-  EXPECT_EQ(OneNode("LeakyRelu", 1).input(x).attr("consumed_inputs", std::vector<int64_t>{0}).run1().f,
-            OneNode("LeakyRelu").input(x).run1().f);
+  EXPECT_EQ(
+      OneNode("LeakyRelu", 1).input(x).attr("consumed_inputs", std::vector<int64_t>{0}).run1().f,
+      OneNode("LeakyRelu").input(x).run1().f);
 }
 
 TEST(OpsMath, NegAndAbsOnInt64) {
@@ -173,15 +175,15 @@ TEST(OpsMath, PreluSlopeForms) {
     Shape read_as;  // the slope's shape numpy-aligned to X
   };
   const std::vector<Case> cases = {
-      {16, {4, 1, 1}, {4, 1, 1}},     // torch.onnx
-      {16, {1}, {1}},                 // shared
-      {16, {}, {}},                   // scalar
-      {16, {5}, {5}},                 // numpy: the last dim
+      {16, {4, 1, 1}, {4, 1, 1}},  // torch.onnx
+      {16, {1}, {1}},              // shared
+      {16, {}, {}},                // scalar
+      {16, {5}, {5}},              // numpy: the last dim
       {16, {2, 4, 3, 5}, {2, 4, 3, 5}},
       {16, {3, 1}, {3, 1}},
-      {9, {4}, {4, 1, 1}},            // legacy per-channel [C], not numpy-broadcastable
+      {9, {4}, {4, 1, 1}},  // legacy per-channel [C], not numpy-broadcastable
       {6, {4}, {4, 1, 1}},
-      {6, {4, 1}, {4, 1, 1}},         // [C, 1] of lower rank
+      {6, {4, 1}, {4, 1, 1}},  // [C, 1] of lower rank
       {6, {1}, {1}},
       {6, {2, 4, 3, 5}, {2, 4, 3, 5}},
   };
@@ -189,7 +191,8 @@ TEST(OpsMath, PreluSlopeForms) {
   for (const Case& c : cases) {
     const Constant slope = random_floats(c.slope, seed++, 0.0f, 0.5f);
     const std::vector<float> want = prelu_reference(x, slope, c.read_as);
-    const std::string what = "opset " + std::to_string(c.opset) + " slope " + graph::shape_string(c.slope);
+    const std::string what =
+        "opset " + std::to_string(c.opset) + " slope " + graph::shape_string(c.slope);
     EXPECT_EQ(OneNode("PRelu", c.opset).input(x).constant(slope).run1().f, want) << what;
     EXPECT_EQ(OneNode("PRelu", c.opset).input(x).input(slope).run1().f, want) << what;
     EXPECT_EQ(OneNode("PRelu", c.opset).input(x).input(slope).fold().at(0).f, want) << what;
@@ -201,16 +204,21 @@ TEST(OpsMath, PreluSlopeForms) {
   EXPECT_EQ(OneNode("PRelu", 16).input(square).input(s3).run1().f,
             prelu_reference(square, s3, {3}));
   // empty X
-  EXPECT_EQ(OneNode("PRelu").input(random_floats({0, 4}, 1)).input(random_floats({4}, 2)).run1().shape,
-            (Shape{0, 4}));
-  const std::string e = error_of([&] { OneNode("PRelu").input(x).input(random_floats({3}, 1)).shapes(); });
+  EXPECT_EQ(
+      OneNode("PRelu").input(random_floats({0, 4}, 1)).input(random_floats({4}, 2)).run1().shape,
+      (Shape{0, 4}));
+  const std::string e =
+      error_of([&] { OneNode("PRelu").input(x).input(random_floats({3}, 1)).shapes(); });
   EXPECT_NE(e.find("node 'n0' (PRelu)"), std::string::npos) << e;
-  EXPECT_NE(e.find("slope of shape [3] neither broadcasts to X of shape [2, 4, 3, 5]"), std::string::npos) << e;
+  EXPECT_NE(e.find("slope of shape [3] neither broadcasts to X of shape [2, 4, 3, 5]"),
+            std::string::npos)
+      << e;
   // the slope must not broadcast X (one way only)
-  EXPECT_NE(error_of([&] {
-              OneNode("PRelu").input(random_floats({4, 1}, 1)).input(random_floats({4, 6}, 2)).shapes();
-            }).find("neither broadcasts"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] {
+        OneNode("PRelu").input(random_floats({4, 1}, 1)).input(random_floats({4, 6}, 2)).shapes();
+      }).find("neither broadcasts"),
+      std::string::npos);
 }
 
 // ---- Pow ---------------------------------------------------------------------------------------
@@ -220,16 +228,24 @@ struct BroadcastCase {
 };
 
 const std::vector<BroadcastCase> kBroadcastCases = {
-    {{2, 3, 4}, {2, 3, 4}, {2, 3, 4}}, {{2, 3, 4}, {}, {2, 3, 4}},    {{}, {2, 3}, {2, 3}},
-    {{4, 1}, {1, 5}, {4, 5}},          {{1, 6, 1, 1}, {3, 6, 2, 2}, {3, 6, 2, 2}},
-    {{3, 1, 5}, {4, 1}, {3, 4, 5}},    {{1, 1, 1}, {2, 3}, {1, 2, 3}}, {{0, 3}, {1, 3}, {0, 3}},
-    {{3, 1}, {3, 0}, {3, 0}},          {{1}, {7}, {7}},                {{}, {}, {}},
+    {{2, 3, 4}, {2, 3, 4}, {2, 3, 4}},
+    {{2, 3, 4}, {}, {2, 3, 4}},
+    {{}, {2, 3}, {2, 3}},
+    {{4, 1}, {1, 5}, {4, 5}},
+    {{1, 6, 1, 1}, {3, 6, 2, 2}, {3, 6, 2, 2}},
+    {{3, 1, 5}, {4, 1}, {3, 4, 5}},
+    {{1, 1, 1}, {2, 3}, {1, 2, 3}},
+    {{0, 3}, {1, 3}, {0, 3}},
+    {{3, 1}, {3, 0}, {3, 0}},
+    {{1}, {7}, {7}},
+    {{}, {}, {}},
 };
 
 TEST(OpsMath, PowFloatMatchesReference) {
   uint32_t seed = 50;
   for (const BroadcastCase& c : kBroadcastCases) {
-    const Constant x = random_floats(c.a, seed++, 0.0f, 3.0f), y = random_floats(c.b, seed++, -2.0f, 3.0f);
+    const Constant x = random_floats(c.a, seed++, 0.0f, 3.0f),
+                   y = random_floats(c.b, seed++, -2.0f, 3.0f);
     OneNode n("Pow");
     n.input(x).input(y);
     ASSERT_EQ(n.shapes().at(0), c.out);
@@ -237,7 +253,8 @@ TEST(OpsMath, PowFloatMatchesReference) {
     for (int64_t k = 0; k < graph::numel(c.out); ++k) {
       const auto idx = unravel(k, c.out);
       const float xv = x.f[source_index(c.a, idx, c.out)], yv = y.f[source_index(c.b, idx, c.out)];
-      ASSERT_EQ(got.f[k], std::pow(xv, yv)) << graph::shape_string(c.a) << " " << graph::shape_string(c.b);
+      ASSERT_EQ(got.f[k], std::pow(xv, yv))
+          << graph::shape_string(c.a) << " " << graph::shape_string(c.b);
     }
     EXPECT_EQ(OneNode("Pow").input(x).constant(y).run1().f, got.f);
     EXPECT_EQ(OneNode("Pow").input(x).input(y).fold().at(0).f, got.f);
@@ -246,9 +263,14 @@ TEST(OpsMath, PowFloatMatchesReference) {
   const Constant x = random_floats({3, 4}, 60, -3.0f, 3.0f);
   const auto sq = OneNode("Pow").input(x).constant(floats({}, {2.0f})).run1().f;
   for (size_t k = 0; k < sq.size(); ++k) EXPECT_EQ(sq[k], x.f[k] * x.f[k]);
-  EXPECT_TRUE(std::isnan(OneNode("Pow").input(floats({1}, {-2.0f})).input(floats({1}, {0.5f})).run1().f[0]));
+  EXPECT_TRUE(std::isnan(
+      OneNode("Pow").input(floats({1}, {-2.0f})).input(floats({1}, {0.5f})).run1().f[0]));
   const Constant b4 = random_floats({4}, 61, 0.0f, 2.0f);
-  const auto legacy = OneNode("Pow", 1).input(random_floats({3, 4}, 62, 0, 2)).input(b4).attr("broadcast", 1).run1();
+  const auto legacy = OneNode("Pow", 1)
+                          .input(random_floats({3, 4}, 62, 0, 2))
+                          .input(b4)
+                          .attr("broadcast", 1)
+                          .run1();
   EXPECT_EQ(legacy.shape, (Shape{3, 4}));
 }
 
@@ -278,8 +300,9 @@ TEST(OpsMath, PowMixedAndIntegerTypes) {
     EXPECT_EQ(got.i[k], want);
   }
   // before opset 12 the types must match
-  EXPECT_NE(error_of([&] { OneNode("Pow", 11).input(fx).constant(ie).shapes(); }).find("different types"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { OneNode("Pow", 11).input(fx).constant(ie).shapes(); }).find("different types"),
+      std::string::npos);
 }
 
 // ---- Add Sub Mul Div on int64 at run time; Cast ------------------------------------------------
@@ -294,7 +317,8 @@ TEST(OpsMath, Int64ArithmeticAtRunTime) {
       ASSERT_EQ(got.type, DataType::i64);
       for (int64_t k = 0; k < graph::numel(c.out); ++k) {
         const auto idx = unravel(k, c.out);
-        const int64_t x = a.i[source_index(c.a, idx, c.out)], y = b.i[source_index(c.b, idx, c.out)];
+        const int64_t x = a.i[source_index(c.a, idx, c.out)],
+                      y = b.i[source_index(c.b, idx, c.out)];
         const std::string o = op;
         const int64_t want = o == "Add" ? x + y : o == "Sub" ? x - y : o == "Mul" ? x * y : x / y;
         ASSERT_EQ(got.i[k], want) << op;
@@ -302,7 +326,8 @@ TEST(OpsMath, Int64ArithmeticAtRunTime) {
     }
   }
   const Constant big = random_ints({300000}, 90, -1000, 1000), two = ints({}, {3});
-  EXPECT_EQ(OneNode("Div").input(big).input(two).run1(1).i, OneNode("Div").input(big).input(two).run1(2).i);
+  EXPECT_EQ(OneNode("Div").input(big).input(two).run1(1).i,
+            OneNode("Div").input(big).input(two).run1(2).i);
   const std::string e = error_of([&] { OneNode("Div").input(big).input(ints({1}, {0})).run1(); });
   EXPECT_NE(e.find("node 'n0' (Div): int64 division by zero"), std::string::npos) << e;
 }
@@ -316,22 +341,26 @@ TEST(OpsMath, CastForms) {
             (std::vector<int64_t>{1, -1, 0, 3}));
   EXPECT_EQ(OneNode("Cast").input(ints({3}, {-3, 0, 1LL << 40})).attr("to", 1).run1().f,
             (std::vector<float>{-3.0f, 0.0f, 1099511627776.0f}));
-  EXPECT_EQ(OneNode("Cast").input(x).attr("to", 9).run1().i, (std::vector<int64_t>{1, 1, 0, 0, 1, 1}));
+  EXPECT_EQ(OneNode("Cast").input(x).attr("to", 9).run1().i,
+            (std::vector<int64_t>{1, 1, 0, 0, 1, 1}));
   EXPECT_EQ(OneNode("Cast").input(ints({3}, {-2, 0, 5})).attr("to", 9).run1().i,
             (std::vector<int64_t>{1, 0, 1}));
   const Constant d = OneNode("Cast").input(x).attr("to", 11).run1();
   EXPECT_EQ(d.type, DataType::f32);
   for (size_t k = 0; k < 5; ++k) EXPECT_EQ(d.f[k], x.f[k]);
-  EXPECT_EQ(OneNode("Cast", 1).input(x).attr("to", "BOOL").run1().i, (std::vector<int64_t>{1, 1, 0, 0, 1, 1}));
+  EXPECT_EQ(OneNode("Cast", 1).input(x).attr("to", "BOOL").run1().i,
+            (std::vector<int64_t>{1, 1, 0, 0, 1, 1}));
   const std::string e = error_of([&] { OneNode("Cast").input(x).attr("to", 7).run1(); });
   EXPECT_NE(e.find("node 'n0' (Cast): cannot cast nan to INT64"), std::string::npos) << e;
 
   // FLOAT16: hand-checked values (ties to even, subnormals, overflow)
-  const Constant h = floats({12}, {1.0f, 1.0f + 1.0f / 2048, 1.0f + 3.0f / 2048, 65504.0f, 65519.0f,
-                                   65520.0f, -1e6f, 1e-8f, 2.98023224e-08f, 5.96046448e-08f, 0.1f, NAN});
+  const Constant h =
+      floats({12}, {1.0f, 1.0f + 1.0f / 2048, 1.0f + 3.0f / 2048, 65504.0f, 65519.0f, 65520.0f,
+                    -1e6f, 1e-8f, 2.98023224e-08f, 5.96046448e-08f, 0.1f, NAN});
   const Constant hr = OneNode("Cast").input(h).attr("to", 10).run1();
-  const std::vector<float> want = {1.0f, 1.0f, 1.0f + 4.0f / 2048, 65504.0f, 65504.0f, kInf, -kInf,
-                                   0.0f, 0.0f, 5.96046448e-08f, 0.0999755859375f};
+  const std::vector<float> want = {
+      1.0f, 1.0f, 1.0f + 4.0f / 2048, 65504.0f,        65504.0f, kInf, -kInf,
+      0.0f, 0.0f, 5.96046448e-08f,    0.0999755859375f};
   for (size_t k = 0; k < want.size(); ++k) EXPECT_EQ(hr.f[k], want[k]) << "x = " << h.f[k];
   EXPECT_TRUE(std::isnan(hr.f[11]));
   EXPECT_EQ(OneNode("Cast", 1).input(h).attr("to", "FLOAT16").fold().at(0).f[10], 0.0999755859375f);
@@ -358,23 +387,34 @@ void expect_error(const std::string& message, const std::string& node, const std
 
 TEST(OpsMath, BadNodesFailNamingTheNode) {
   const Constant x = random_floats({2, 3}, 1);
-  expect_error(error_of([&] { OneNode("Sqrt").input(x).input(x).shapes(); }), "Sqrt", "has 2 inputs, expected 1");
-  expect_error(error_of([&] { OneNode("Exp").input(ints({2}, {1, 2})).shapes(); }), "Exp", "is int64, expected float32");
-  expect_error(error_of([&] { OneNode("LeakyRelu").input(x).attr("beta", 0.1f).shapes(); }), "LeakyRelu",
+  expect_error(error_of([&] { OneNode("Sqrt").input(x).input(x).shapes(); }), "Sqrt",
+               "has 2 inputs, expected 1");
+  expect_error(error_of([&] {
+                 OneNode("Exp").input(ints({2}, {1, 2})).shapes();
+               }),
+               "Exp", "is int64, expected float32");
+  expect_error(error_of([&] { OneNode("LeakyRelu").input(x).attr("beta", 0.1f).shapes(); }),
+               "LeakyRelu",
                "attribute 'beta' is not supported (onexn reads: alpha, consumed_inputs)");
   expect_error(error_of([&] { OneNode("Elu").input(x).attr("gamma", 0.1f).shapes(); }), "Elu",
                "attribute 'gamma' is not supported");
-  expect_error(error_of([&] { OneNode("Tanh").input(x).outputs(2).shapes(); }), "Tanh", "has 2 outputs, expected 1");
-  expect_error(error_of([&] { OneNode("Pow").input(x).shapes(); }), "Pow", "has 1 inputs, expected 2");
-  expect_error(error_of([&] { OneNode("Pow").input(x).input(random_floats({4}, 2)).shapes(); }), "Pow",
-               "input shapes [2, 3] and [4] are not broadcastable");
-  expect_error(error_of([&] { OneNode("Pow", 6).input(x).input(random_floats({3}, 2)).shapes(); }), "Pow",
+  expect_error(error_of([&] { OneNode("Tanh").input(x).outputs(2).shapes(); }), "Tanh",
+               "has 2 outputs, expected 1");
+  expect_error(error_of([&] { OneNode("Pow").input(x).shapes(); }), "Pow",
+               "has 1 inputs, expected 2");
+  expect_error(error_of([&] { OneNode("Pow").input(x).input(random_floats({4}, 2)).shapes(); }),
+               "Pow", "input shapes [2, 3] and [4] are not broadcastable");
+  expect_error(error_of([&] { OneNode("Pow", 6).input(x).input(random_floats({3}, 2)).shapes(); }),
+               "Pow",
                "not broadcastable");  // no implicit broadcasting before opset 7
   expect_error(error_of([&] { OneNode("PRelu").input(x).input(ints({1}, {1})).shapes(); }), "PRelu",
                "input 1 (slope) 'in1' is int64, expected float32");
-  expect_error(error_of([&] { OneNode("Add").input(x).input(ints({3}, {1, 2, 3})).shapes(); }), "Add",
-               "different types");
-  expect_error(error_of([&] { OneNode("Cast").input(x).shapes(); }), "Cast", "attribute 'to' is missing");
+  expect_error(error_of([&] {
+                 OneNode("Add").input(x).input(ints({3}, {1, 2, 3})).shapes();
+               }),
+               "Add", "different types");
+  expect_error(error_of([&] { OneNode("Cast").input(x).shapes(); }), "Cast",
+               "attribute 'to' is missing");
   expect_error(error_of([&] { OneNode("Cast").input(x).attr("to", 3).shapes(); }), "Cast",
                "attribute 'to' = 3 (INT8): onexn casts to FLOAT (1), INT64 (7), BOOL (9)");
 }

@@ -6,8 +6,8 @@
 //   folded:   every input an initializer; infer_and_fold computes the outputs as constants.
 // Outputs are compared with output_K.pb: float32 to 1e-5 relative (max |ours - ref| / max |ref|),
 // integers and bools exactly, float16 and float64 (Cast's outputs, which onexn holds as float32)
-// exactly after converting the reference to float32. Integer inputs (int64, int32, bool) load as int64 constants, as the
-// importer loads integer initializers.
+// exactly after converting the reference to float32. Integer inputs (int64, int32, bool) load as
+// int64 constants, as the importer loads integer initializers.
 //
 // A case is skipped only for a stated reason: an input type onexn does not run (uint8, double,
 // float16, strings, sequences), or an entry of kUnsupported, where infer must fail with the
@@ -72,26 +72,66 @@ const std::map<std::string, std::string> kUnsupported = {
 // int8 / int16 / unsigned / float16 / float64 cases, Pow's unsigned exponents, the uint8 Add, Sub,
 // Mul, Div (ops_elementwise_test and ops_math_test cover what those would).
 const std::map<std::string, int> kMinimumRan = {
-    {"Abs", 1},                 {"Add", 2},                 {"And", 8},
-    {"AveragePool", 12},        {"BatchNormalization", 2},  {"Cast", 2},
-    {"Ceil", 2},                {"Clip", 8},                {"Concat", 12},
-    {"Div", 3},                 {"Dropout", 6},             {"Elu", 3},
-    {"Equal", 2},               {"Erf", 1},                 {"Exp", 2},
-    {"Flatten", 9},             {"Floor", 2},               {"Gather", 4},
-    {"Gemm", 11},               {"GlobalAveragePool", 2},   {"Greater", 2},
-    {"GreaterOrEqual", 2},      {"HardSigmoid", 3},         {"HardSwish", 1},
-    {"Identity", 1},            {"LeakyRelu", 3},           {"Less", 2},
-    {"LessOrEqual", 2},         {"Log", 2},                 {"MatMul", 3},
-    {"Max", 6},                 {"MaxPool", 11},            {"Mean", 3},
-    {"Min", 6},                 {"Mul", 3},                 {"Neg", 2},
-    {"Not", 3},                 {"Or", 8},                  {"PRelu", 2},
-    {"Pad", 3},                 {"Pow", 12},                {"Reciprocal", 2},
-    {"ReduceMean", 8},          {"Relu", 1},                {"Reshape", 10},
-    {"Selu", 3},                {"Shape", 10},              {"Sigmoid", 2},
-    {"Slice", 8},               {"Softmax", 7},             {"Softplus", 2},
-    {"Split", 7},               {"Sqrt", 2},                {"Squeeze", 2},
-    {"Sub", 3},                 {"Sum", 3},                 {"Tanh", 2},
-    {"Transpose", 7},           {"Unsqueeze", 8},           {"Where", 2},
+    {"Abs", 1},
+    {"Add", 2},
+    {"And", 8},
+    {"AveragePool", 12},
+    {"BatchNormalization", 2},
+    {"Cast", 2},
+    {"Ceil", 2},
+    {"Clip", 8},
+    {"Concat", 12},
+    {"Div", 3},
+    {"Dropout", 6},
+    {"Elu", 3},
+    {"Equal", 2},
+    {"Erf", 1},
+    {"Exp", 2},
+    {"Flatten", 9},
+    {"Floor", 2},
+    {"Gather", 4},
+    {"Gemm", 11},
+    {"GlobalAveragePool", 2},
+    {"Greater", 2},
+    {"GreaterOrEqual", 2},
+    {"HardSigmoid", 3},
+    {"HardSwish", 1},
+    {"Identity", 1},
+    {"LeakyRelu", 3},
+    {"Less", 2},
+    {"LessOrEqual", 2},
+    {"Log", 2},
+    {"MatMul", 3},
+    {"Max", 6},
+    {"MaxPool", 11},
+    {"Mean", 3},
+    {"Min", 6},
+    {"Mul", 3},
+    {"Neg", 2},
+    {"Not", 3},
+    {"Or", 8},
+    {"PRelu", 2},
+    {"Pad", 3},
+    {"Pow", 12},
+    {"Reciprocal", 2},
+    {"ReduceMean", 8},
+    {"Relu", 1},
+    {"Reshape", 10},
+    {"Selu", 3},
+    {"Shape", 10},
+    {"Sigmoid", 2},
+    {"Slice", 8},
+    {"Softmax", 7},
+    {"Softplus", 2},
+    {"Split", 7},
+    {"Sqrt", 2},
+    {"Squeeze", 2},
+    {"Sub", 3},
+    {"Sum", 3},
+    {"Tanh", 2},
+    {"Transpose", 7},
+    {"Unsqueeze", 8},
+    {"Where", 2},
     {"Xor", 8},
 };
 
@@ -237,7 +277,8 @@ std::string compare(const Constant& ours, const onnx::TensorProto& ref) {
     const double e = rel_error(ours, to_constant(ref));
     return e <= 1e-5 ? "" : fmt::format("relative error {:.3g}", e);
   }
-  if (ref.data_type() == onnx::TensorProto::FLOAT16 || ref.data_type() == onnx::TensorProto::DOUBLE) {
+  if (ref.data_type() == onnx::TensorProto::FLOAT16 ||
+      ref.data_type() == onnx::TensorProto::DOUBLE) {
     if (ours.type != DataType::f32) return "type int64 vs expected a float type";
     return ours.f == wide_or_half_floats(ref)
                ? ""

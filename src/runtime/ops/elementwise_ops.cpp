@@ -306,7 +306,8 @@ CastTo cast_target(const Graph& g, const Node& node) {
     to = -1;
     for (int64_t t : {1, 7, 9, 10, 11})
       if (a.s == onnx_type_name(t)) to = t;
-    if (to < 0) fail(g, node, fmt::format("attribute 'to' = '{}': onexn casts to {}", a.s, kCastTargets));
+    if (to < 0)
+      fail(g, node, fmt::format("attribute 'to' = '{}': onexn casts to {}", a.s, kCastTargets));
   } else if (a.kind != graph::Attribute::Kind::int_) {
     fail(g, node, "attribute 'to' is not an integer (a TensorProto data type)");
   }

@@ -58,18 +58,18 @@ std::unique_ptr<OpKernel> create_compare(const Graph& g, const Node& node) {
   const ops::BroadcastPlan plan = binary_plan(g, node);
   const DataType type = input_value(g, node, 0).type;
   const int64_t n = graph::numel(g.value(node.outputs.at(0)).shape);
-  return ops::make_kernel(
-      fmt::format("{} {} ({} rows x {})", names[int(op)], graph::to_string(type), plan.rows(),
-                  plan.inner()),
-      [plan, type, n](std::span<const TensorView> in, std::span<const TensorView> out,
-                      const RunContext& ctx) {
-        if (n == 0) return;
-        with_type(type, [&](auto tag) {
-          using T = decltype(tag);
-          ops::map_broadcast(plan, view_ptr<T>(in[0]), view_ptr<T>(in[1]), out[0].i, ctx.threads,
-                             [](T x, T y) { return compare<op>(x, y); });
-        });
-      });
+  return ops::make_kernel(fmt::format("{} {} ({} rows x {})", names[int(op)],
+                                      graph::to_string(type), plan.rows(), plan.inner()),
+                          [plan, type, n](std::span<const TensorView> in,
+                                          std::span<const TensorView> out, const RunContext& ctx) {
+                            if (n == 0) return;
+                            with_type(type, [&](auto tag) {
+                              using T = decltype(tag);
+                              ops::map_broadcast(plan, view_ptr<T>(in[0]), view_ptr<T>(in[1]),
+                                                 out[0].i, ctx.threads,
+                                                 [](T x, T y) { return compare<op>(x, y); });
+                            });
+                          });
 }
 
 // ---- Not And Or Xor ------------------------------------------------------------------------
@@ -132,8 +132,8 @@ std::unique_ptr<OpKernel> create_logic(const Graph& g, const Node& node) {
           with_type(tb, [&](auto b_tag) {
             using A = decltype(a_tag);
             using B = decltype(b_tag);
-            ops::map_broadcast(plan, view_ptr<A>(in[0]), view_ptr<B>(in[1]), out[0].i,
-                               ctx.threads, [](A x, B y) { return logic<op>(x, y); });
+            ops::map_broadcast(plan, view_ptr<A>(in[0]), view_ptr<B>(in[1]), out[0].i, ctx.threads,
+                               [](A x, B y) { return logic<op>(x, y); });
           });
         });
       });
@@ -150,27 +150,27 @@ void infer_where(Graph& g, const Node& node) {
 
 std::unique_ptr<OpKernel> create_where(const Graph& g, const Node& node) {
   const Shape& out = g.value(node.outputs.at(0)).shape;
-  const ops::BroadcastPlanN plan = ops::plan_broadcast_n(
-      out, {input_value(g, node, 0).shape, input_value(g, node, 1).shape,
-            input_value(g, node, 2).shape});
+  const ops::BroadcastPlanN plan =
+      ops::plan_broadcast_n(out, {input_value(g, node, 0).shape, input_value(g, node, 1).shape,
+                                  input_value(g, node, 2).shape});
   const DataType tc = input_value(g, node, 0).type, tx = input_value(g, node, 1).type;
   const int64_t n = graph::numel(out);
-  return ops::make_kernel(
-      fmt::format("where {} ? {} ({} rows x {})", graph::to_string(tc), graph::to_string(tx),
-                  plan.rows(), plan.inner()),
-      [plan, tc, tx, n](std::span<const TensorView> in, std::span<const TensorView> o,
-                        const RunContext& ctx) {
-        if (n == 0) return;
-        with_type(tc, [&](auto c_tag) {
-          with_type(tx, [&](auto x_tag) {
-            using C = decltype(c_tag);
-            using T = decltype(x_tag);
-            ops::map_broadcast3(plan, view_ptr<C>(in[0]), view_ptr<T>(in[1]), view_ptr<T>(in[2]),
-                                view_ptr<T>(o[0]), ctx.threads,
-                                [](C c, T x, T y) { return truth(c) ? x : y; });
-          });
-        });
-      });
+  return ops::make_kernel(fmt::format("where {} ? {} ({} rows x {})", graph::to_string(tc),
+                                      graph::to_string(tx), plan.rows(), plan.inner()),
+                          [plan, tc, tx, n](std::span<const TensorView> in,
+                                            std::span<const TensorView> o, const RunContext& ctx) {
+                            if (n == 0) return;
+                            with_type(tc, [&](auto c_tag) {
+                              with_type(tx, [&](auto x_tag) {
+                                using C = decltype(c_tag);
+                                using T = decltype(x_tag);
+                                ops::map_broadcast3(plan, view_ptr<C>(in[0]), view_ptr<T>(in[1]),
+                                                    view_ptr<T>(in[2]), view_ptr<T>(o[0]),
+                                                    ctx.threads,
+                                                    [](C c, T x, T y) { return truth(c) ? x : y; });
+                              });
+                            });
+                          });
 }
 
 // ---- Min Max Sum Mean ----------------------------------------------------------------------
@@ -229,8 +229,7 @@ std::unique_ptr<OpKernel> create_nary(const Graph& g, const Node& node) {
           if (count == 1) {
             ops::copy_elems(y, view_ptr<T>(in[0]), n * int64_t(sizeof(T)));  // same shape
           } else {
-            ops::map_broadcast(plans[0], view_ptr<T>(in[0]), view_ptr<T>(in[1]), y, ctx.threads,
-                               f);
+            ops::map_broadcast(plans[0], view_ptr<T>(in[0]), view_ptr<T>(in[1]), y, ctx.threads, f);
             for (size_t k = 2; k < count; ++k)
               ops::map_broadcast(plans[k - 1], y, view_ptr<T>(in[k]), y, ctx.threads, f);
           }

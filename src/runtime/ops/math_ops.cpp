@@ -68,16 +68,16 @@ std::unique_ptr<OpKernel> make_numeric_map(const Graph& g, const Node& node, con
   const graph::Value& x = input_value(g, node, 0);
   const int64_t n = graph::numel(x.shape);
   const DataType type = x.type;
-  return ops::make_kernel(fmt::format("{} {}", name, graph::to_string(type)),
-                          [n, type, f_float, f_int](std::span<const TensorView> in,
-                                                    std::span<const TensorView> out,
-                                                    const RunContext& ctx) {
-                            if (type == DataType::f32) {
-                              map_elements(in[0].f, out[0].f, n, ctx.threads, f_float);
-                            } else {
-                              map_elements(in[0].i, out[0].i, n, ctx.threads, f_int);
-                            }
-                          });
+  return ops::make_kernel(
+      fmt::format("{} {}", name, graph::to_string(type)),
+      [n, type, f_float, f_int](std::span<const TensorView> in, std::span<const TensorView> out,
+                                const RunContext& ctx) {
+        if (type == DataType::f32) {
+          map_elements(in[0].f, out[0].f, n, ctx.threads, f_float);
+        } else {
+          map_elements(in[0].i, out[0].i, n, ctx.threads, f_int);
+        }
+      });
 }
 
 // int64 negation wraps around at INT64_MIN (two's complement, as numpy), which C++ leaves
@@ -181,10 +181,9 @@ void infer_selu(Graph& g, const Node& node) {
 std::unique_ptr<OpKernel> create_selu(const Graph& g, const Node& node) {
   const float alpha = node.attr_float("alpha", 1.67326319217681884765625f);
   const float gamma = node.attr_float("gamma", 1.05070102214813232421875f);
-  return make_float_map(g, node, fmt::format("selu alpha={} gamma={}", alpha, gamma),
-                        [alpha, gamma](float x) {
-                          return x > 0.0f ? gamma * x : gamma * (alpha * std::expm1(x));
-                        });
+  return make_float_map(
+      g, node, fmt::format("selu alpha={} gamma={}", alpha, gamma),
+      [alpha, gamma](float x) { return x > 0.0f ? gamma * x : gamma * (alpha * std::expm1(x)); });
 }
 
 // log(1 + e^x), computed as max(x, 0) + log1p(e^-|x|): no overflow for large x, and no loss of
@@ -234,14 +233,14 @@ std::unique_ptr<OpKernel> create_prelu(const Graph& g, const Node& node) {
   const Shape& x = input_value(g, node, 0).shape;
   const ops::BroadcastPlan plan = ops::plan_broadcast(x, x, prelu_slope_shape(g, node));
   const int64_t n = graph::numel(x);
-  return ops::make_kernel(
-      fmt::format("prelu ({} rows x {})", plan.rows(), plan.inner()),
-      [plan, n](std::span<const TensorView> in, std::span<const TensorView> out,
-                const RunContext& ctx) {
-        if (n == 0) return;
-        ops::map_broadcast(plan, in[0].f, in[1].f, out[0].f, ctx.threads,
-                           [](float v, float s) { return v * (v < 0.0f ? s : 1.0f); });
-      });
+  return ops::make_kernel(fmt::format("prelu ({} rows x {})", plan.rows(), plan.inner()),
+                          [plan, n](std::span<const TensorView> in, std::span<const TensorView> out,
+                                    const RunContext& ctx) {
+                            if (n == 0) return;
+                            ops::map_broadcast(
+                                plan, in[0].f, in[1].f, out[0].f, ctx.threads,
+                                [](float v, float s) { return v * (v < 0.0f ? s : 1.0f); });
+                          });
 }
 
 // ---- Pow -----------------------------------------------------------------------------------
@@ -292,33 +291,32 @@ std::unique_ptr<OpKernel> create_pow(const Graph& g, const Node& node) {
   std::string description =
       fmt::format("pow {} ^ {}{} ({} rows x {})", graph::to_string(tx), graph::to_string(ty),
                   square ? " (square)" : "", plan.rows(), plan.inner());
-  return ops::make_kernel(
-      std::move(description),
-      [plan, n, tx, ty, square](std::span<const TensorView> in, std::span<const TensorView> o,
-                                const RunContext& ctx) {
-        if (n == 0) return;
-        const int t = ctx.threads;
-        if (tx == DataType::f32 && ty == DataType::f32) {
-          if (square) {
-            ops::map_broadcast(plan, in[0].f, in[1].f, o[0].f, t,
-                               [](float a, float) { return a * a; });
-          } else {
-            ops::map_broadcast(plan, in[0].f, in[1].f, o[0].f, t,
-                               [](float a, float b) { return std::pow(a, b); });
-          }
-        } else if (tx == DataType::f32) {
-          ops::map_broadcast(plan, in[0].f, in[1].i, o[0].f, t, [](float a, int64_t b) {
-            return static_cast<float>(std::pow(double(a), double(b)));
-          });
-        } else if (ty == DataType::f32) {
-          ops::map_broadcast(plan, in[0].i, in[1].f, o[0].i, t, [](int64_t a, float b) {
-            return double_to_int64(std::pow(double(a), double(b)));
-          });
-        } else {
-          ops::map_broadcast(plan, in[0].i, in[1].i, o[0].i, t,
-                             [](int64_t a, int64_t b) { return pow_int(a, b); });
-        }
+  return ops::make_kernel(std::move(description), [plan, n, tx, ty, square](
+                                                      std::span<const TensorView> in,
+                                                      std::span<const TensorView> o,
+                                                      const RunContext& ctx) {
+    if (n == 0) return;
+    const int t = ctx.threads;
+    if (tx == DataType::f32 && ty == DataType::f32) {
+      if (square) {
+        ops::map_broadcast(plan, in[0].f, in[1].f, o[0].f, t, [](float a, float) { return a * a; });
+      } else {
+        ops::map_broadcast(plan, in[0].f, in[1].f, o[0].f, t,
+                           [](float a, float b) { return std::pow(a, b); });
+      }
+    } else if (tx == DataType::f32) {
+      ops::map_broadcast(plan, in[0].f, in[1].i, o[0].f, t, [](float a, int64_t b) {
+        return static_cast<float>(std::pow(double(a), double(b)));
       });
+    } else if (ty == DataType::f32) {
+      ops::map_broadcast(plan, in[0].i, in[1].f, o[0].i, t, [](int64_t a, float b) {
+        return double_to_int64(std::pow(double(a), double(b)));
+      });
+    } else {
+      ops::map_broadcast(plan, in[0].i, in[1].i, o[0].i, t,
+                         [](int64_t a, int64_t b) { return pow_int(a, b); });
+    }
+  });
 }
 
 }  // namespace

@@ -15,7 +15,8 @@ Shape legacy_b_shape(const graph::Graph& g, const graph::Node& node) {
   }
   if (node.has_attr("axis")) {
     const int64_t rank = static_cast<int64_t>(a.size());
-    const int64_t axis = normalize_axis(g, node, node.attr_int("axis", 0), rank, "attribute 'axis'");
+    const int64_t axis =
+        normalize_axis(g, node, node.attr_int("axis", 0), rank, "attribute 'axis'");
     if (axis + static_cast<int64_t>(b.size()) > rank) {
       fail(g, node,
            fmt::format("attribute 'axis' = {} leaves no room for B of shape {} in A of shape {}",
