@@ -59,6 +59,9 @@ set(ONEXN_CORE_SOURCES
   src/runtime/ops/tensor_ops.cpp
   src/runtime/ops/linear_ops.cpp
   src/runtime/ops/normalization_ops.cpp
+  src/runtime/ops/op_binary.cpp
+  src/runtime/ops/math_ops.cpp
+  src/runtime/ops/logic_ops.cpp
   # tensors on disk
   src/graph/npy.cpp
   src/graph/tensor_pb_write.cpp

@@ -33,7 +33,9 @@ int64_t lay_out(const graph::Graph& g, const std::vector<int>& first, const std:
   int64_t peak = 0;
   for (int v : order) {
     live.remove_if([&](const Block& b) { return b.last < first[v]; });
-    const int64_t size = aligned(graph::numel(g.value(v).shape));
+    // int64 activations (comparison results, indices) take two floats' room per element.
+    const int64_t per_element = g.value(v).type == DataType::i64 ? 2 : 1;
+    const int64_t size = aligned(graph::numel(g.value(v).shape) * per_element);
     int64_t at = 0;
     auto it = live.begin();
     for (; it != live.end(); ++it) {
@@ -134,6 +136,8 @@ void execute_plan(const Plan& plan, float* arena, float* scratch, int threads, s
       auto& c = const_cast<graph::Constant&>(*val.constant);
       v.f = c.type == DataType::f32 ? c.f.data() : nullptr;
       v.i = c.type == DataType::i64 ? c.i.data() : nullptr;
+    } else if (val.type == DataType::i64) {
+      v.i = reinterpret_cast<int64_t*>(arena + plan.offset[id]);  // 64-byte aligned
     } else {
       v.f = arena + plan.offset[id];
     }
