@@ -51,7 +51,7 @@ def convert(model):
 
 def main(argv):
     if len(argv) != 3:
-        print(__doc__.strip().split("\n")[2].strip(), file=sys.stderr)
+        print("usage: " + __doc__.strip().split("\n")[2].strip(), file=sys.stderr)
         return 2
     model = onnx.load(argv[1])
     count = convert(model)
