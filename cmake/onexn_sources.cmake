@@ -15,10 +15,12 @@ set(ONEXN_KERNELS_SOURCES
   src/kernels/reference/conv_params.cpp
   src/kernels/reference/conv2d_dense_ref.cpp
   src/kernels/reference/conv2d_1xn_ref.cpp
+  src/kernels/reference/conv_transpose2d_ref.cpp
   src/kernels/input_planes.cpp
   src/kernels/deinterleave.cpp
   src/kernels/spmm_tiles.cpp
   src/kernels/sparse_conv.cpp
+  src/kernels/sparse_conv_transpose.cpp
   src/kernels/conv_shapes.cpp
 )
 list(TRANSFORM ONEXN_KERNELS_SOURCES PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/)
@@ -41,6 +43,9 @@ set(ONEXN_CORE_SOURCES
   src/runtime/op_registry.cpp
   src/runtime/prepare.cpp
   src/runtime/conv_op.cpp
+  src/runtime/conv/conv_attributes.cpp
+  src/runtime/conv/conv_implementations.cpp
+  src/runtime/conv/conv_choice.cpp
   src/runtime/plan.cpp
   src/runtime/session.cpp
   # runtime ops
@@ -54,6 +59,9 @@ set(ONEXN_CORE_SOURCES
   src/runtime/ops/tensor_ops.cpp
   src/runtime/ops/linear_ops.cpp
   src/runtime/ops/normalization_ops.cpp
+  src/runtime/ops/op_binary.cpp
+  src/runtime/ops/math_ops.cpp
+  src/runtime/ops/logic_ops.cpp
   # tensors on disk
   src/graph/npy.cpp
   src/graph/tensor_pb_write.cpp

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Latency of a torchvision model in PyTorch eager mode (the dense baseline of docs/results/models.md).
+"""Latency of a torchvision model in PyTorch eager mode (a dense baseline of scripts/bench-models.sh).
 
   scripts/bench-pytorch.py MODEL THREADS [--runs 20] [--batch 1]
 

@@ -1,24 +1,33 @@
 #!/usr/bin/python3
-"""Turn scripts/bench-models.sh's measurements into docs/results/models.md and a PNG bar chart.
+"""Turn scripts/bench-models.sh's measurements into docs/results/models-ISA.md and a PNG bar chart.
 
-  scripts/results-models.py RESULTS_DIR OUT.md OUT.png
+  scripts/results-models.py RESULTS_DIR OUT.md OUT.png [--command CMD] [--isa ISA]
 
-RESULTS_DIR holds results.jsonl (`onexn bench --json` summaries and scripts/bench-pytorch.py
-lines) and MODEL.tTHREADS.layers.jsonl (onexn bench's per-layer lines).
+RESULTS_DIR holds results.jsonl, one JSON line per measurement, each tagged by bench-models.sh with
+"repeat", "bench" (the pruned model's name, e.g. resnet50-1x16-p0.7) and "what": `onexn` (the
+summary of `onexn bench --json`: sparse_ms, dense_ms, ...), `ort_dense` and `ort_pruned`
+(tools/ort/ort-run.mjs --runs: median_ms), `pytorch` (scripts/bench-pytorch.py: pytorch_ms); and
+BENCH.tTHREADS.rREPEAT.layers.jsonl (onexn bench's per-layer lines).
 """
+import argparse
 import json
 import os
+import statistics
 import subprocess
-import sys
 import tempfile
 from collections import defaultdict
 
-# pruned model file -> (dense torchvision model, pattern, sparsity, target speedup vs --dense)
+# pruned model -> (what it is, targets: {ratio name: minimum})
+#   vs_ort: ONNX Runtime on the dense model / onexn on the pruned one (issues 12 and 13)
+#   vs_dense: onexn --dense / onexn (the speed issue before them)
 MODELS = {
-    "resnet50-1x16-p0.7": ("resnet50", "1x16", 0.7, 2.0),
-    "mobilenet_v2-1x4-p0.5": ("mobilenet_v2", "1x4", 0.5, 1.25),
-    "resnet18-1x16-p0.7": ("resnet18", "1x16", 0.7, None),
+    "resnet50-1x16-p0.7": ("torchvision ResNet-50, 224x224", {"vs_ort": 2.5, "vs_dense": 2.0}),
+    "resnet18-1x16-p0.7": ("torchvision ResNet-18, 224x224", {"vs_ort": 2.2}),
+    "mobilenet_v2-1x4-p0.5": ("torchvision MobileNetV2, 224x224", {"vs_ort": 1.3, "vs_dense": 1.25}),
+    "fcn_resnet50-1x16-p0.7": ("torchvision FCN-ResNet50, 320x320", {"vs_ort": 2.0}),
+    "deeplabv3_mobilenet_v3_large-1x4-p0.5": ("torchvision DeepLabV3-MobileNetV3-Large, 320x320", {"vs_ort": 1.2}),
 }
+DENSE_VS_ORT_TARGET = 1.05  # onexn's dense path within 5% of ONNX Runtime's time (issue 13)
 
 
 def git_commit():
@@ -37,120 +46,194 @@ def cpu_name():
     return "unknown"
 
 
-def main(results_dir, out_md, out_png):
-    # Every (model, threads) was measured once per repeat. onexn: the repeat with the median speedup
-    # over the dense path is reported whole (its times and its per-layer table); PyTorch: the
-    # median time.
-    onexn_runs, torch_runs = defaultdict(list), defaultdict(list)
+def median(values):
+    return statistics.median(values) if values else None
+
+
+def target_cell(value, minimum):
+    if minimum is None or value is None:
+        return ""
+    return f"≥ {minimum} {'met' if value >= minimum else '**missed**'}"
+
+
+def load(results_dir):
+    """{(bench, threads): {repeat: {what: json}}}"""
+    runs = defaultdict(lambda: defaultdict(dict))
     with open(os.path.join(results_dir, "results.jsonl")) as f:
         for line in f:
             j = json.loads(line)
-            if "pytorch_ms" in j:
-                torch_runs[(j["model"], j["threads"])].append(j)
-            else:
-                name = os.path.basename(j["model"]).replace(".onnx", "")
-                onexn_runs[(name, j["threads"])].append(j)
-    onexn = {k: sorted(v, key=lambda j: j["dense_ms"] / j["sparse_ms"])[(len(v) - 1) // 2]
-             for k, v in onexn_runs.items()}
-    torch = {k: sorted(v, key=lambda j: j["pytorch_ms"])[(len(v) - 1) // 2] for k, v in torch_runs.items()}
-    repeats = max(len(v) for v in onexn_runs.values())
-    threads = sorted({t for _, t in onexn})
-    lines = ["# Whole-model benchmarks: onexn vs its own dense path and PyTorch", "",
-             f"- **CPU**: {cpu_name()}, {os.cpu_count()} cores visible",
+            runs[(j["bench"], j["threads"])][j["repeat"]][j["what"]] = j
+    return runs
+
+
+def ratios(rep):
+    """Per-repeat figures of one (bench, threads): times in ms and the ratios between them."""
+    o, od, op, pt = rep.get("onexn"), rep.get("ort_dense"), rep.get("ort_pruned"), rep.get("pytorch")
+    r = {}
+    if o:
+        r["onexn"], r["dense"] = o["sparse_ms"], o["dense_ms"]
+        r["vs_dense"] = o["dense_ms"] / o["sparse_ms"]
+    if od:
+        r["ort"] = od["median_ms"]
+    if op:
+        r["ort_pruned"] = op["median_ms"]
+    if pt:
+        r["pytorch"] = pt["pytorch_ms"]
+    if o and od:
+        r["vs_ort"] = od["median_ms"] / o["sparse_ms"]
+        r["dense_vs_ort"] = o["dense_ms"] / od["median_ms"]
+    if o and op:
+        r["vs_ort_pruned"] = op["median_ms"] / o["sparse_ms"]
+    if o and pt:
+        r["vs_pytorch"] = pt["pytorch_ms"] / o["sparse_ms"]
+    return r
+
+
+def fmt(v, spec=".2f", suffix=""):
+    return "-" if v is None else f"{v:{spec}}{suffix}"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("results_dir")
+    ap.add_argument("out_md")
+    ap.add_argument("out_png")
+    ap.add_argument("--command", default="scripts/bench-models.sh")
+    ap.add_argument("--isa", default="")
+    args = ap.parse_args()
+    runs = load(args.results_dir)
+    threads = sorted({t for _, t in runs})
+    repeats = max(len(v) for v in runs.values())
+    any_ort = next((r["ort_dense"] for v in runs.values() for r in v.values() if "ort_dense" in r), {})
+    onexn_runs = sorted({r["onexn"]["runs"] for v in runs.values() for r in v.values() if "onexn" in r})
+    ort_runs = sorted({r["ort_dense"]["runs"] for v in runs.values() for r in v.values() if "ort_dense" in r})
+
+    lines = [f"# Whole-model benchmarks{' (' + args.isa + ')' if args.isa else ''}: onexn against ONNX Runtime",
+             "",
+             f"- **CPU**: {cpu_name()}, {os.cpu_count()} cores visible; vector ISA {args.isa or 'unknown'}",
              f"- **commit**: {git_commit()}",
-             "- **command**: `scripts/bench-models.sh` (exports the torchvision models with fixed-seed random "
-             "weights, prunes them with `onexn prune`, runs `onexn bench MODEL --threads T --runs 30 --json` "
-             "and `scripts/bench-pytorch.py MODEL T --runs 30` for T = 1, 2)",
-             "- **what is timed**: batch 1, 224x224, median of 30 runs after warm-up. `onexn` is the runtime "
-             "with its kernel choice; `dense` is the same runtime loaded with `--dense` (every conv on a dense "
-             "kernel), timed in the same run; PyTorch is Debian's python3-torch in eager mode on the dense "
-             "model, same thread count.",
-             f"- **repeats**: the whole set ran {repeats} time(s) (`REPEATS`); each onexn row is the run with "
-             "the median speedup over the dense path, shown whole (its times, its per-layer table); PyTorch: "
-             "the median time. Every run's speedup: " + "; ".join(
-                 f"{name} T{t}: " + ", ".join(f"{j['dense_ms'] / j['sparse_ms']:.2f}x" for j in runs)
-                 for (name, t), runs in sorted(onexn_runs.items())) + ".", "",
-             f"![latency]({os.path.basename(out_png)})", "",
-             "| model | threads | onexn ms | dense ms | speedup vs dense | target | PyTorch ms | speedup vs PyTorch | dense vs PyTorch | activations | weights dense → stored |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
-    chart = []
-    for name, (dense_name, pattern, p, target) in MODELS.items():
+             f"- **command**: `{args.command}`",
+             f"- **what is timed**: batch 1, one fixed-seed random input per model (the same file for "
+             f"ONNX Runtime and, when `onexn bench` takes `--input`, for onexn), median of the timed runs "
+             f"after warm-up: onexn {', '.join(map(str, onexn_runs))} runs (`onexn bench MODEL --threads T "
+             f"--runs R --json`: the pruned model with onexn's kernel choice and the same runtime loaded "
+             f"`--dense`, every conv on a dense kernel, in one process), ONNX Runtime "
+             f"{any_ort.get('version', '?')} {', '.join(map(str, ort_runs))} runs (npm onnxruntime-node, "
+             f"`tools/ort/ort-run.mjs MODEL input=FILE --threads T --runs R`: intraOpNumThreads = T, "
+             f"interOpNumThreads 1, graphOptimizationLevel 'all') on the dense model and on the pruned "
+             f"file, PyTorch eager (Debian's python3-torch, classifiers, 2 threads only: its 1-thread path "
+             f"is pathological here). Models and runtimes interleave: every repeat runs each model in "
+             f"every runtime before the next model.",
+             f"- **repeats**: {repeats}; tables show the median over the repeats of each time and of each "
+             f"per-repeat ratio (ratios are taken within a repeat, where the runtimes shared the same "
+             f"stretch of time).",
+             "",
+             f"![latency]({os.path.basename(args.out_png)})",
+             "",
+             "Ratios: **vs ORT** = ONNX Runtime on the dense model / onexn on the pruned one (> 1: onexn "
+             "faster); **vs ORT pruned** = ONNX Runtime on the pruned file / onexn (ONNX Runtime does not "
+             "exploit zero weights); **vs dense** = onexn --dense / onexn; **dense / ORT** = onexn --dense "
+             f"/ ONNX Runtime dense (target ≤ {DENSE_VS_ORT_TARGET}).",
+             "",
+             "| model | threads | onexn ms | onexn --dense ms | ORT dense ms | ORT pruned ms | PyTorch ms | "
+             "vs ORT | target | vs ORT pruned | vs dense | dense / ORT | vs PyTorch |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    chart, per_repeat, chosen = [], [], {}
+    for name, (what, targets) in MODELS.items():
         for t in threads:
-            o = onexn.get((name, t))
-            pt = torch.get((dense_name, t))
-            if not o:
+            reps = runs.get((name, t))
+            if not reps:
                 continue
-            speed = o["dense_ms"] / o["sparse_ms"]
-            tgt = "" if target is None else f"≥ {target} {'met' if speed >= target else '**missed**'}"
-            vs_pt = f"{pt['pytorch_ms'] / o['sparse_ms']:.2f}x" if pt else "-"
-            if pt and dense_name == "resnet50":
-                vs_pt += " (≥ 2.5 met)" if pt["pytorch_ms"] / o["sparse_ms"] >= 2.5 else " (≥ 2.5 **missed**)"
-            dense_vs = f"{o['dense_ms'] / pt['pytorch_ms']:.2f}" if pt else "-"
+            per = {k: ratios(v) for k, v in sorted(reps.items())}
+            m = {key: median([p[key] for p in per.values() if key in p])
+                 for key in ("onexn", "dense", "ort", "ort_pruned", "pytorch", "vs_ort", "vs_ort_pruned",
+                             "vs_dense", "dense_vs_ort", "vs_pytorch")}
+            tgt = target_cell(m["vs_ort"], targets.get("vs_ort"))
+            dense_tgt = "" if m["dense_vs_ort"] is None else (
+                " met" if m["dense_vs_ort"] <= DENSE_VS_ORT_TARGET else " **missed**")
+            vs_dense_tgt = targets.get("vs_dense")
+            vs_dense = fmt(m["vs_dense"], ".2f", "x") + (f" ({target_cell(m['vs_dense'], vs_dense_tgt)})"
+                                                         if vs_dense_tgt else "")
             lines.append(
-                f"| {name} | {t} | {o['sparse_ms']:.2f} | {o['dense_ms']:.2f} | {speed:.3f}x | {tgt} | "
-                f"{pt['pytorch_ms']:.2f} | {vs_pt} | {dense_vs} | {o['peak_activation_bytes'] / 1e6:.1f} MB | "
-                f"{o['weight_bytes_dense'] / 1e6:.1f} → {o['weight_bytes_stored'] / 1e6:.1f} MB |" if pt else
-                f"| {name} | {t} | {o['sparse_ms']:.2f} | {o['dense_ms']:.2f} | {speed:.3f}x | {tgt} | - | - | - | "
-                f"{o['peak_activation_bytes'] / 1e6:.1f} MB | {o['weight_bytes_dense'] / 1e6:.1f} → "
-                f"{o['weight_bytes_stored'] / 1e6:.1f} MB |")
-            chart.append((f"{name} T{t}", o["sparse_ms"], o["dense_ms"], pt["pytorch_ms"] if pt else 0))
-    lines += ["", "\"dense vs PyTorch\" is the dense path's time over PyTorch's (target: ≤ 1.10).", "",
-              "Notes:", "",
-              "- PyTorch on one thread is far slower than on two for ResNet-50 (≈ 12x) and MobileNetV2 (≈ 2.3x): "
-              "Debian's 1.13 build takes a slow convolution path with `torch.set_num_threads(1)` on this CPU. The "
-              "2-thread rows are the fair comparison with PyTorch; the 1-thread rows compare onexn with its own "
-              "dense path (oneDNN), which is the stronger baseline there.",
-              "- Timings on these 2-vCPU machines drift with load on the host: in a noisy period both the "
-              "sparse and the dense time of a 2-thread run can double (MobileNetV2 once measured 11.1 vs "
-              "12.7 ms, against 5.5 vs 7.0 ms minutes before). Hence the repeats and the per-run speedups "
-              "listed above.",
-              ""]
-    # Per-layer tables: where the time goes.
-    for name in MODELS:
-        for t in threads:
-            if (name, t) not in onexn:
-                continue
-            rep = onexn[(name, t)].get("repeat")
-            path = os.path.join(results_dir, f"{name}.t{t}.r{rep}.layers.jsonl" if rep else f"{name}.t{t}.layers.jsonl")
-            if not os.path.exists(path):
-                continue
-            with open(path) as f:
-                rows = [json.loads(l) for l in f]
-            layers = [r for r in rows if "layer" in r]
-            by_kernel = defaultdict(lambda: [0.0, 0.0, 0])
-            for r in layers:
-                k = r["kernel"].split(" (")[0]
-                by_kernel[k][0] += r["sparse_ms"]
-                by_kernel[k][1] += r["dense_ms"]
-                by_kernel[k][2] += 1
-            lines += [f"<details><summary>{name}, {t} thread{'s' if t > 1 else ''}: time by kernel and every layer</summary>", "",
-                      "| kernel | layers | ms | dense ms |", "|---|---|---|---|"]
-            for k, (ms, dms, n) in sorted(by_kernel.items(), key=lambda kv: -kv[1][0]):
-                lines.append(f"| {k} | {n} | {ms:.2f} | {dms:.2f} |")
-            lines += ["", "| layer | op | kind | kernel | N | p | ms | dense ms | share |", "|---|---|---|---|---|---|---|---|---|"]
-            for r in layers:
-                lines.append(f"| {r['layer']} | {r['op']} | {r['kind']} | {r['kernel']} | {r['n'] or '-'} | "
-                             f"{r['sparsity']:.2f} | {r['sparse_ms']:.3f} | {r['dense_ms']:.3f} | {100 * r['share']:.1f}% |")
-            lines += ["", "</details>", ""]
+                f"| {name} | {t} | {fmt(m['onexn'])} | {fmt(m['dense'])} | {fmt(m['ort'])} | "
+                f"{fmt(m['ort_pruned'])} | {fmt(m['pytorch'])} | {fmt(m['vs_ort'], '.2f', 'x')} | {tgt} | "
+                f"{fmt(m['vs_ort_pruned'], '.2f', 'x')} | {vs_dense} | {fmt(m['dense_vs_ort'])}{dense_tgt} | "
+                f"{fmt(m['vs_pytorch'], '.2f', 'x')} |")
+            per_repeat.append(f"{name} T{t}: vs ORT " + ", ".join(
+                fmt(p.get("vs_ort"), ".2f", "x") for p in per.values()) + "; dense / ORT " + ", ".join(
+                fmt(p.get("dense_vs_ort")) for p in per.values()))
+            chart.append((f"{name} T{t}", m["onexn"], m["dense"], m["ort"], m["ort_pruned"]))
+            # The per-layer table of the repeat whose speedup over ONNX Runtime is the median one.
+            order = sorted(per, key=lambda k: per[k].get("vs_ort", per[k].get("vs_dense", 0)))
+            chosen[(name, t)] = (order[(len(order) - 1) // 2], reps)
+    failures_file = os.path.join(args.results_dir, "failures.txt")
+    if os.path.exists(failures_file):
+        with open(failures_file) as f:
+            failed = [l.strip() for l in f if l.strip()]
+        if failed:
+            lines += ["", "**Not measured** (onexn failed; ONNX Runtime was still timed):", ""]
+            lines += [f"- {l}" for l in failed]
+    lines += ["", "Every repeat's ratios (in repeat order): " + "; ".join(per_repeat) + ".", "",
+              "Models: " + "; ".join(f"{n}: {w}" for n, (w, _) in MODELS.items()) + ". Weights are "
+              "fixed-seed random (no downloads); the pruned files come from `onexn prune --pattern P "
+              "--sparsity S` (filters rearranged across the graph first).", "",
+              "Timings on these 2-vCPU machines drift with load on the host: in a noisy period a run can "
+              "be 2x off, which is why the whole set repeats and the ratios are taken within a repeat.", ""]
+    for (name, t), (rep, reps) in chosen.items():
+        path = os.path.join(args.results_dir, f"{name}.t{t}.r{rep}.layers.jsonl")
+        if not os.path.exists(path):
+            continue
+        with open(path) as f:
+            rows = [json.loads(l) for l in f]
+        layers = [r for r in rows if "layer" in r]
+        by_kernel = defaultdict(lambda: [0.0, 0.0, 0])
+        for r in layers:
+            k = r["kernel"].split(" (")[0]
+            by_kernel[k][0] += r["sparse_ms"]
+            by_kernel[k][1] += r["dense_ms"]
+            by_kernel[k][2] += 1
+        lines += [f"<details><summary>{name}, {t} thread{'s' if t > 1 else ''} (repeat {rep}): time by "
+                  "kernel and every layer</summary>", "",
+                  "| kernel | layers | ms | dense ms |", "|---|---|---|---|"]
+        for k, (ms, dms, n) in sorted(by_kernel.items(), key=lambda kv: -kv[1][0]):
+            lines.append(f"| {k} | {n} | {ms:.2f} | {dms:.2f} |")
+        lines += ["", "| layer | op | kind | kernel | N | p | ms | dense ms | share |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for r in layers:
+            lines.append(f"| {r['layer']} | {r['op']} | {r['kind']} | {r['kernel']} | {r['n'] or '-'} | "
+                         f"{r['sparsity']:.2f} | {r['sparse_ms']:.3f} | {r['dense_ms']:.3f} | "
+                         f"{100 * r['share']:.1f}% |")
+        o = reps[rep].get("onexn", {})
+        if o:
+            lines += ["", f"Peak activation memory {o['peak_activation_bytes'] / 1e6:.1f} MB; weights dense "
+                      f"{o['weight_bytes_dense'] / 1e6:.1f} MB, as stored {o['weight_bytes_stored'] / 1e6:.1f} MB."]
+        lines += ["", "</details>", ""]
+
     with tempfile.TemporaryDirectory() as tmp:
         data = os.path.join(tmp, "bars.dat")
         with open(data, "w") as f:
-            for label, s, d, pt in chart:
-                f.write(f'"{label}" {s} {d} {pt}\n')
+            for row in chart:
+                f.write(f'"{row[0]}" ' + " ".join("NaN" if v is None else str(v) for v in row[1:]) + "\n")
+        # Only the series with at least one measurement (gnuplot refuses an all-missing one).
+        titles = ["onexn (1xN where pruned)", "onexn --dense", "ONNX Runtime (dense model)",
+                  "ONNX Runtime (pruned file)"]
+        series = [(k + 2, title) for k, title in enumerate(titles) if any(row[k + 1] for row in chart)]
+        plots = [f"'{data}' using {col}:xtic(1) title '{title}'" for col, title in series]
         script = "\n".join([
-            "set terminal pngcairo size 1200,600 font 'sans,11'", f"set output '{out_png}'",
+            "set terminal pngcairo size 1400,650 font 'sans,11'", f"set output '{args.out_png}'",
             "set termoption noenhanced",
-            "set title 'Latency, batch 1 (lower is better): onexn vs its dense path vs PyTorch eager'",
+            "set title 'Latency, batch 1 (lower is better): onexn vs ONNX Runtime" +
+            (f" ({args.isa})" if args.isa else "") + "'",
             "set style data histograms", "set style histogram clustered gap 1", "set style fill solid 0.8 border -1",
-            "set ylabel 'ms'", "set logscale y", "set grid ytics", "set key top right", "set xtics rotate by -20",
-            f"plot '{data}' using 2:xtic(1) title 'onexn (1xN where pruned)', '' using 3 title 'onexn --dense', "
-            "'' using 4 title 'PyTorch eager (dense)'"])
-        subprocess.run(["gnuplot"], input=script, text=True, check=True)
-    tmp_md = out_md + ".tmp"
+            "set ylabel 'ms'", "set logscale y", "set grid ytics", "set key top left", "set xtics rotate by -25",
+            "plot " + ", ".join(plots)])
+        if plots:
+            subprocess.run(["gnuplot"], input=script, text=True, check=True)
+    tmp_md = args.out_md + ".tmp"
     with open(tmp_md, "w") as f:
         f.write("\n".join(lines) + "\n")
-    os.replace(tmp_md, out_md)
+    os.replace(tmp_md, args.out_md)
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:4]))
+    main()

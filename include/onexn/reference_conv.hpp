@@ -18,4 +18,10 @@ void conv2d_dense_ref(const ConvParams& p, const float* x, const float* w, const
 void conv2d_1xn_ref(const ConvParams& p, const float* x, const Packed1xN& packed,
                     const Epilogue& epi, float* y);
 
+// Transposed convolution from its definition: every input pixel scatters x * W[c][o][ky][kx] to
+// output (iy*stride_h - pad_top + ky*dilation_h, ix*stride_w - pad_left + kx*dilation_w) when
+// that lies inside the output; then the epilogue. w: W[c_in][c_out/groups][kh][kw].
+void conv_transpose2d_ref(const ConvTransposeParams& p, const float* x, const float* w,
+                          const Epilogue& epi, float* y);
+
 }  // namespace onexn

@@ -32,6 +32,9 @@ struct SessionOptions {
   int64_t batch = 0;       // > 0: the batch size; 0: the model's (1 when symbolic)
   bool dense = false;      // force dense kernels for every convolution (for comparison)
   bool tune = true;        // time the candidate kernels of each convolution at load
+  // Runs every convolution on this implementation where it applies (the others as usual): one
+  // of "sparse", "csr", "onednn", "onednn-nchw", "ours-dense", "reference". Empty: choose.
+  std::string conv_implementation = {};
 };
 
 struct TensorInfo {
@@ -44,6 +47,7 @@ struct LayerReport {
   std::string name;        // ONNX node name
   std::string op;          // ONNX op type (after fusion, e.g. Conv carries its ReLU)
   std::string kind;        // conv kind: first, depthwise, pointwise, KxK; empty for other ops
+  std::string implementation;  // convs: the conv implementation list's entry ("sparse", "onednn", ...)
   std::string kernel;      // what runs it
   int block_size = 0;      // N of a 1xN sparse kernel, else 0
   double sparsity = 0;     // share of zero weights (convs)

@@ -6,8 +6,7 @@
 // and the same threading, so they differ only in what the sparsity pattern allows: a 1xN step
 // loads one input vector and uses it for N output channels, a CSR step for one.
 //
-// Covered: any batch, channels, groups, kernel size, padding; stride equal along H and W;
-// dilation 1. The epilogue (conv_params.hpp) is fused: bias, residual add, activation.
+// Covered: any batch, channels, groups, kernel size, padding, dilation; stride equal along H and W. The epilogue (conv_params.hpp) is fused: bias, residual add, activation.
 // Threads: OpenMP, the runtime oneDNN and LibTorch use too, so sparse and dense layers of one
 // network share one set of threads instead of oversubscribing the cores.
 #pragma once
@@ -61,6 +60,8 @@ class SparseConv {
   // Multiply-adds actually performed per image: stored weights (1xN: kept blocks incl. padding
   // lanes of short groups; CSR: nonzeros) times output pixels.
   int64_t macs_per_image() const;
+  // Weights and indices the plan keeps, in 4-byte values.
+  int64_t stored_values() const;
   // e.g. "1x16 AVX3 16x1 padded" or "csr AVX3 1x12 direct".
   std::string kernel_name() const;
 

@@ -13,9 +13,6 @@ namespace onexn::detail {
 
 InputPlanes plan_input_planes(const ConvParams& p) {
   p.validate();
-  if (p.dilation_h != 1 || p.dilation_w != 1) {
-    throw InvalidArgument("convolution " + p.to_string() + ": the sparse kernels support dilation 1 only");
-  }
   if (p.stride_h != p.stride_w) {
     throw InvalidArgument("convolution " + p.to_string() +
                           ": the sparse kernels need equal strides along H and W");
@@ -41,7 +38,7 @@ InputPlanes plan_input_planes(const ConvParams& p) {
     ip.data_offset = p.pad_top * ip.row_stride + p.pad_left;
     for (int64_t ky = 0; ky < p.kh; ++ky)
       for (int64_t kx = 0; kx < p.kw; ++kx)
-        ip.tap_offset.push_back(static_cast<int32_t>(ky * ip.row_stride + kx));
+        ip.tap_offset.push_back(static_cast<int32_t>(ky * p.dilation_h * ip.row_stride + kx * p.dilation_w));
   } else {
     const int64_t s = ip.stride;
     ip.layout = InputPlanes::Layout::phases;
@@ -50,14 +47,18 @@ InputPlanes plan_input_planes(const ConvParams& p) {
     ip.rows = (padded_h + s - 1) / s + 1;  // + 1 row of slack, as above
     ip.row_stride = (padded_w + s - 1) / s;
     ip.plane_floats = ip.rows * ip.row_stride;
-    ip.phases_h = std::min(s, p.kh);  // a 1x1 kernel reads one phase only
-    ip.phases_w = std::min(s, p.kw);
+    // Tap (ky, kx) reads padded row oy*s + ky*dilation_h: phase (ky*dilation_h) % s. The phases
+    // read are those below the kernel's span (a 1x1 kernel reads one phase only).
+    const int64_t span_h = (p.kh - 1) * p.dilation_h + 1, span_w = (p.kw - 1) * p.dilation_w + 1;
+    ip.phases_h = std::min(s, span_h);
+    ip.phases_w = std::min(s, span_w);
     ip.channel_stride = ip.phases_h * ip.phases_w * ip.plane_floats;
     for (int64_t ky = 0; ky < p.kh; ++ky)
       for (int64_t kx = 0; kx < p.kw; ++kx) {
-        const int64_t phase = (ky % s) * ip.phases_w + (kx % s);
+        const int64_t dy = ky * p.dilation_h, dx = kx * p.dilation_w;
+        const int64_t phase = (dy % s) * ip.phases_w + (dx % s);
         ip.tap_offset.push_back(
-            static_cast<int32_t>(phase * ip.plane_floats + (ky / s) * ip.row_stride + kx / s));
+            static_cast<int32_t>(phase * ip.plane_floats + (dy / s) * ip.row_stride + dx / s));
       }
   }
   ip.q_count = ip.out_h * ip.row_stride;

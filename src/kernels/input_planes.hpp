@@ -2,6 +2,8 @@
 // fixed offset from the pixel's index. Then a KxK conv is a sum of shifted 1x1 convs, and a kernel
 // that loads a vector of consecutive output pixels loads a vector of consecutive inputs per tap.
 //
+// Dilation d spreads the taps: tap (ky, kx) reads the padded input at (oy*s + ky*d_h, ox*s + kx*d_w).
+//
 // Output pixels are numbered q = oy * row_stride + ox in "flattened" coordinates; a q is valid when
 // ox < out_w (the columns out_w .. row_stride-1 of each row are computed and thrown away). For
 // input channel c and tap (ky, kx), the input value under valid q is
@@ -12,10 +14,11 @@
 //    channel_stride = H*W, all q valid. Nothing is copied.
 //  - padded (stride 1): each row holds pad_left zeros, then the W inputs; the row stride is
 //    W + max(pad_left, pad_right), so a row's right padding reuses the next row's left zeros and
-//    only max(pad) columns per row are wasted. pad_top / pad_bottom zero rows above and below.
+//    only max(pad) columns per row are wasted (a tap reading past a row's end lands in the next
+//    row's left zeros, dilated or not). pad_top / pad_bottom zero rows above and below.
 //  - phases (stride s > 1): the zero-padded input split into s*s phase images (py, px) holding
 //    padded rows py, py+s, ... and columns px, px+s, ...; tap (ky, kx) reads phase (ky%s, kx%s)
-//    at row +ky/s, column +kx/s. Together the phases are about the size of the padded input
+//    at row +ky/s, column +kx/s (dilated: phase (ky*d_h % s, kx*d_w % s), row +ky*d_h/s). Together the phases are about the size of the padded input
 //    (a 1x1 kernel needs phase (0, 0) only: the subsampled input).
 #pragma once
 
@@ -45,7 +48,7 @@ struct InputPlanes {
 };
 
 // Picks the layout for p. Throws InvalidArgument for what the fast kernels do not cover:
-// dilation other than 1, or different strides along H and W.
+// different strides along H and W.
 InputPlanes plan_input_planes(const ConvParams& p);
 
 // Fills rows [row_begin, row_end) (of `rows`, in every phase) of channels [c_begin, c_end) of the

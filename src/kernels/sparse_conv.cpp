@@ -191,6 +191,11 @@ int64_t SparseConv::workspace_floats(int threads) const { return plan_->workspac
 const ConvParams& SparseConv::params() const { return plan_->params; }
 int64_t SparseConv::macs_per_image() const { return plan_->macs; }
 
+int64_t SparseConv::stored_values() const {
+  return static_cast<int64_t>(plan_->weights.size() + plan_->offset.size() + plan_->step_begin.size() +
+                              plan_->row0.size() + plan_->rows.size());
+}
+
 std::string SparseConv::kernel_name() const {
   static const char* layouts[] = {"direct", "padded", "phases"};
   static const char* splits[] = {"", ", split by pixels", ", split by groups"};

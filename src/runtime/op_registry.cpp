@@ -27,6 +27,8 @@ const OpTable& op_table() {
     register_tensor_ops(t);
     register_linear_ops(t);
     register_normalization_ops(t);
+    register_math_ops(t);
+    register_logic_ops(t);
     return t;
   }();
   return table;

@@ -33,7 +33,9 @@ int64_t lay_out(const graph::Graph& g, const std::vector<int>& first, const std:
   int64_t peak = 0;
   for (int v : order) {
     live.remove_if([&](const Block& b) { return b.last < first[v]; });
-    const int64_t size = aligned(graph::numel(g.value(v).shape));
+    // int64 activations (comparison results, indices) take two floats' room per element.
+    const int64_t per_element = g.value(v).type == DataType::i64 ? 2 : 1;
+    const int64_t size = aligned(graph::numel(g.value(v).shape) * per_element);
     int64_t at = 0;
     auto it = live.begin();
     for (; it != live.end(); ++it) {
@@ -55,6 +57,7 @@ Plan build_plan(graph::Graph g, const SessionOptions& options) {
   conv_options.dense_only = options.dense;
   conv_options.tune = options.tune;
   conv_options.threads = options.threads;
+  conv_options.force = options.conv_implementation;
   for (size_t k = 0; k < g.nodes.size(); ++k) {
     const graph::Node& node = g.nodes[k];
     if (node.dead) continue;
@@ -63,10 +66,11 @@ Plan build_plan(graph::Graph g, const SessionOptions& options) {
     LayerReport report;
     report.name = node.name;
     report.op = node.op;
-    if (node.op == "Conv") {
+    if (is_conv_op(node.op)) {
       auto conv = make_conv_kernel(g, node, conv_options);
       const ConvLayerInfo& info = conv->info();
       report.kind = info.kind;
+      report.implementation = info.implementation;
       report.block_size = info.block_size;
       report.sparsity = info.sparsity;
       report.macs = info.dense_macs;
@@ -83,7 +87,7 @@ Plan build_plan(graph::Graph g, const SessionOptions& options) {
   }
   // Weights that are not Conv weights (Gemm, MatMul, ...) count as stored as they are.
   for (const graph::Node& node : g.nodes) {
-    if (node.dead || node.op == "Conv") continue;
+    if (node.dead || is_conv_op(node.op)) continue;
     for (int id : node.inputs) {
       if (id >= 0 && g.value(id).constant && g.value(id).type == DataType::f32) {
         const int64_t bytes = g.value(id).constant->numel() * 4;
@@ -132,6 +136,8 @@ void execute_plan(const Plan& plan, float* arena, float* scratch, int threads, s
       auto& c = const_cast<graph::Constant&>(*val.constant);
       v.f = c.type == DataType::f32 ? c.f.data() : nullptr;
       v.i = c.type == DataType::i64 ? c.i.data() : nullptr;
+    } else if (val.type == DataType::i64) {
+      v.i = reinterpret_cast<int64_t*>(arena + plan.offset[id]);  // 64-byte aligned
     } else {
       v.f = arena + plan.offset[id];
     }

@@ -146,7 +146,12 @@ std::vector<FloatTensor> Session::Impl::run(const std::vector<FloatTensor>& in, 
     t.name = v.name;
     t.dims = v.shape;
     const float* src = base + plan.offset[id];
-    t.data.assign(src, src + graph::numel(v.shape));
+    if (v.type == graph::DataType::i64) {  // int64 / bool outputs, as float values
+      const auto* ints = reinterpret_cast<const int64_t*>(src);
+      for (int64_t k = 0; k < graph::numel(v.shape); ++k) t.data.push_back(static_cast<float>(ints[k]));
+    } else {
+      t.data.assign(src, src + graph::numel(v.shape));
+    }
     out.push_back(std::move(t));
   }
   give_back(std::move(arena));

@@ -26,10 +26,12 @@ struct Case {
   bool dense = false;
   bool tune = false;
   int threads = 1;
+  std::string force;  // SessionOptions::conv_implementation
 };
 
 void PrintTo(const Case& c, std::ostream* os) {
-  *os << c.model << (c.dense ? " dense" : "") << (c.tune ? " tuned" : "") << " threads=" << c.threads;
+  *os << c.model << (c.dense ? " dense" : "") << (c.tune ? " tuned" : "") << " threads=" << c.threads
+      << (c.force.empty() ? "" : " on " + c.force);
 }
 
 class TorchvisionModels : public ::testing::TestWithParam<Case> {};
@@ -40,6 +42,7 @@ TEST_P(TorchvisionModels, MatchPyTorch) {
   options.dense = c.dense;
   options.tune = c.tune;
   options.threads = c.threads;
+  options.conv_implementation = c.force;
   const Session session = Session::load(models() / (c.model + ".onnx"), options);
   FloatTensor input = read_tensor_pb(models() / (c.model + ".input.pb"));
   input.name = session.inputs().front().name;
@@ -50,6 +53,18 @@ TEST_P(TorchvisionModels, MatchPyTorch) {
   EXPECT_LE(err, 1e-4) << c.model << (c.dense ? " dense" : "") << (c.tune ? " tuned" : "");
   std::cout << c.model << (c.dense ? " (dense)" : "") << (c.tune ? " (tuned)" : "")
             << ": relative error " << err << "\n";
+  if (!c.force.empty()) {
+    // Every conv runs on the forced implementation where it applies; CSR has nothing for
+    // 1xN-structured layers.
+    int forced = 0;
+    for (const auto& l : session.layers()) forced += l.implementation == c.force;
+    if (c.force == "csr") {
+      EXPECT_EQ(forced, 0);
+    } else {
+      EXPECT_GT(forced, 0) << c.force;
+    }
+    return;
+  }
   // Pruned models run 1xN kernels in their pruned layers unless forced dense.
   if (c.model.find("pruned") != std::string::npos) {
     int sparse_layers = 0;
@@ -72,13 +87,20 @@ std::vector<Case> cases() {
   out.push_back({"resnet18-pruned", true});
   out.push_back({"mobilenet_v3_small-pruned", false, true, 2});
   out.push_back({"resnet50-pruned", false, true, 2});
+  // The whole network through each conv implementation (the reference on the smallest one).
+  for (const char* impl : {"sparse", "csr", "onednn", "onednn-nchw", "ours-dense", "reference"}) {
+    out.push_back({"mobilenet_v3_small-pruned", false, false, 2, impl});
+  }
+  out.push_back({"resnet18-pruned", false, false, 2, "onednn-nchw"});
+  out.push_back({"resnet18-pruned", false, false, 2, "ours-dense"});
   return out;
 }
 
 INSTANTIATE_TEST_SUITE_P(All, TorchvisionModels, ::testing::ValuesIn(cases()),
                          [](const auto& info) {
                            std::string n = info.param.model + (info.param.dense ? "_dense" : "") +
-                                           (info.param.tune ? "_tuned" : "");
+                                           (info.param.tune ? "_tuned" : "") +
+                                           (info.param.force.empty() ? "" : "_on_" + info.param.force);
                            for (char& ch : n)
                              if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
                            return n;

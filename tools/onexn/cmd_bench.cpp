@@ -115,7 +115,7 @@ Command add_bench_command(CLI::App& app) {
                   "{:<{}}  {:<17}  {:<9}  {:<40}  {:>3}  {:>5}  {:>8.3f}  {:>8.3f}  {:>5.1f}%\n", name,
                   name_width, layers[k].op.substr(0, 17), layers[k].kind, layers[k].kernel.substr(0, 40),
                   layers[k].block_size ? std::to_string(layers[k].block_size) : "-",
-                  layers[k].op == "Conv" ? fmt::format("{:.2f}", layers[k].sparsity) : "-", sparse_layers[k],
+                  !layers[k].kind.empty() ? fmt::format("{:.2f}", layers[k].sparsity) : "-", sparse_layers[k],
                   dense_layers[k], layer_total > 0 ? 100.0 * sparse_layers[k] / layer_total : 0.0);
             }
             std::cout << fmt::format(

@@ -54,7 +54,8 @@ int fold_batchnorm(Graph& g) {
   int folded = 0;
   for (size_t k = 0; k < g.nodes.size(); ++k) {
     Node& conv = g.nodes[k];
-    if (conv.dead || conv.op != "Conv" || conv.inputs.size() > 3) continue;
+    if (conv.dead || (conv.op != "Conv" && conv.op != "ConvTranspose") || conv.inputs.size() > 3) continue;
+    const bool transposed = conv.op == "ConvTranspose";
     const int bn_index = single_consumer(g, conv.outputs.at(0));
     if (bn_index < 0) continue;
     Node& bn = g.nodes[bn_index];
@@ -69,14 +70,25 @@ int fold_batchnorm(Graph& g) {
     const auto var = g.value(bn.inputs[4]).constant->as_floats();
     const float eps = bn.attr_float("epsilon", 1e-5f);
     Constant w = *g.value(conv.inputs[1]).constant;
-    const int64_t c_out = w.shape.at(0);
-    if (static_cast<int64_t>(scale.size()) != c_out) continue;
+    if (w.type != DataType::f32 || w.shape.size() < 3) continue;
+    // Output channel o of a Conv is weight row o; of a ConvTranspose ([c_in][c_out/group][...]),
+    // column o % (c_out/group) of the rows of its group.
+    const int64_t groups = transposed ? conv.attr_int("group", 1) : 1;
+    const int64_t c_out = transposed ? w.shape.at(1) * groups : w.shape.at(0);
+    if (static_cast<int64_t>(scale.size()) != c_out || groups <= 0 || w.shape.at(0) % groups) continue;
     std::vector<float> bias(c_out, 0.0f);
     if (conv.inputs.size() > 2 && conv.inputs[2] >= 0) bias = g.value(conv.inputs[2]).constant->as_floats();
-    const int64_t per_out = w.numel() / c_out;
+    const int64_t taps = w.numel() / (w.shape[0] * w.shape[1]);
     for (int64_t o = 0; o < c_out; ++o) {
       const float a = scale[o] / std::sqrt(var[o] + eps);
-      for (int64_t i = 0; i < per_out; ++i) w.f[o * per_out + i] *= a;
+      if (transposed) {
+        const int64_t cog = w.shape[1], cig = w.shape[0] / groups, grp = o / cog;
+        for (int64_t c = grp * cig; c < (grp + 1) * cig; ++c)
+          for (int64_t t = 0; t < taps; ++t) w.f[(c * cog + o % cog) * taps + t] *= a;
+      } else {
+        const int64_t per_out = w.numel() / c_out;
+        for (int64_t i = 0; i < per_out; ++i) w.f[o * per_out + i] *= a;
+      }
       bias[o] = (bias[o] - mean[o]) * a + shift[o];
     }
     // New constants: the originals may be shared with other nodes.
@@ -131,7 +143,7 @@ int fuse_activation(Graph& g) {
   int fused = 0;
   for (size_t k = 0; k < g.nodes.size(); ++k) {
     Node& conv = g.nodes[k];
-    if (conv.dead || conv.op != "Conv" || conv.has_attr("onexn_activation")) continue;
+    if (conv.dead || (conv.op != "Conv" && conv.op != "ConvTranspose") || conv.has_attr("onexn_activation")) continue;
     const int act_index = single_consumer(g, conv.outputs.at(0));
     if (act_index < 0) continue;
     const Node& act = g.nodes[act_index];

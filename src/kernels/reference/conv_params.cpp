@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "onexn/error.hpp"
 
 namespace onexn {
@@ -31,6 +33,43 @@ std::string ConvParams::to_string() const {
   return fmt::format("mb{}ic{}ih{}iw{}oc{}kh{}kw{}sh{}sw{}pt{}pl{}pb{}pr{}dh{}dw{}g{}", batch, c_in,
                      h, w, c_out, kh, kw, stride_h, stride_w, pad_top, pad_left, pad_bottom,
                      pad_right, dilation_h, dilation_w, groups);
+}
+
+void ConvTransposeParams::validate() const {
+  auto fail = [&](const std::string& what) {
+    throw InvalidArgument("transposed convolution " + to_string() + ": " + what);
+  };
+  if (batch <= 0 || c_in <= 0 || h <= 0 || w <= 0 || c_out <= 0 || kh <= 0 || kw <= 0) {
+    fail("sizes must be positive");
+  }
+  if (stride_h <= 0 || stride_w <= 0 || dilation_h <= 0 || dilation_w <= 0) {
+    fail("strides and dilations must be positive");
+  }
+  if (pad_top < 0 || pad_left < 0 || pad_bottom < 0 || pad_right < 0) fail("padding must be >= 0");
+  if (output_pad_h < 0 || output_pad_w < 0) fail("output_padding must be >= 0");
+  if (groups <= 0 || c_in % groups != 0 || c_out % groups != 0) {
+    fail("groups must divide both c_in and c_out");
+  }
+  if (out_h() <= 0 || out_w() <= 0) fail("the padding leaves an empty output");
+}
+
+std::string ConvTransposeParams::to_string() const {
+  return fmt::format("mb{}ic{}ih{}iw{}oc{}kh{}kw{}sh{}sw{}pt{}pl{}pb{}pr{}dh{}dw{}oph{}opw{}g{}", batch,
+                     c_in, h, w, c_out, kh, kw, stride_h, stride_w, pad_top, pad_left, pad_bottom,
+                     pad_right, dilation_h, dilation_w, output_pad_h, output_pad_w, groups);
+}
+
+std::vector<float> conv_layout_weights(const ConvTransposeParams& p, const float* w) {
+  const int64_t cig = p.c_in / p.groups, cog = p.c_out / p.groups, taps = p.kh * p.kw;
+  std::vector<float> out(static_cast<size_t>(p.c_out * cig * taps));
+  for (int64_t o = 0; o < p.c_out; ++o) {
+    const int64_t g = o / cog;
+    for (int64_t i = 0; i < cig; ++i) {
+      const float* src = w + ((g * cig + i) * cog + (o - g * cog)) * taps;
+      std::copy(src, src + taps, out.begin() + (o * cig + i) * taps);
+    }
+  }
+  return out;
 }
 
 }  // namespace onexn

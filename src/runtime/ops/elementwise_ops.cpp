@@ -1,15 +1,17 @@
 // Elementwise ops: activations (Relu, Clip, Sigmoid, HardSigmoid, HardSwish), the broadcasting
 // arithmetic ops (Add, Sub, Mul, Div) and the ops that pass a tensor through (Identity, Dropout,
-// Cast). Arithmetic and Identity/Cast also run on int64 constants (shape computations).
+// Cast). Arithmetic, Identity and Cast run on float32 and int64 tensors (shape computations,
+// indices, bools), constant or not.
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <type_traits>
 
 #include "onexn/error.hpp"
-#include "runtime/ops/op_broadcast.hpp"
+#include "runtime/ops/op_binary.hpp"
 #include "runtime/ops/op_families.hpp"
 #include "runtime/ops/op_math.hpp"
 #include "runtime/ops/op_util.hpp"
@@ -158,59 +160,16 @@ std::unique_ptr<OpKernel> create_clip(const Graph& g, const Node& node) {
 
 // ---- Add Sub Mul Div -----------------------------------------------------------------------
 // Numpy broadcasting; before opset 7 also the legacy form (attribute broadcast = 1, B aligned at
-// `axis` of A). Float32, or int64 constants (integer Div truncates; division by zero fails).
+// `axis` of A; see op_binary.hpp). Float32 or int64 (integer Div truncates toward zero, as C++
+// and ONNX Runtime do; division by zero fails).
 
 enum class Arith { add, sub, mul, div };
-
-// B's shape as numpy broadcasting should see it: the legacy form aligns B at `axis` of A, which
-// is B with trailing size-1 dims appended.
-Shape effective_b_shape(const Graph& g, const Node& node) {
-  const Shape& a = input_value(g, node, 0).shape;
-  Shape b = input_value(g, node, 1).shape;
-  if (node.attr_int("broadcast", 0) == 0) {
-    if (node.has_attr("axis")) fail(g, node, "attribute 'axis' is set without broadcast = 1");
-    return b;
-  }
-  if (node.has_attr("axis")) {
-    const int64_t rank = static_cast<int64_t>(a.size());
-    const int64_t axis =
-        ops::normalize_axis(g, node, node.attr_int("axis", 0), rank, "attribute 'axis'");
-    if (axis + static_cast<int64_t>(b.size()) > rank) {
-      fail(g, node,
-           fmt::format("attribute 'axis' = {} leaves no room for B of shape {} in A of shape {}",
-                       axis, graph::shape_string(b), graph::shape_string(a)));
-    }
-    b.resize(rank - axis, 1);
-  }
-  return b;
-}
 
 void infer_arith(Graph& g, const Node& node) {
   ops::check_attrs(g, node, {"broadcast", "axis", "consumed_inputs"});
   ops::check_arity(g, node, 2, 2, 1, 1);
-  const graph::Value& a = input_value(g, node, 0);
-  const graph::Value& b = input_value(g, node, 1);
-  if (a.type != b.type) {
-    fail(g, node,
-         fmt::format("inputs '{}' ({}) and '{}' ({}) have different types", a.name,
-                     graph::to_string(a.type), b.name, graph::to_string(b.type)));
-  }
-  const int64_t legacy = node.attr_int("broadcast", 0);
-  if (legacy != 0 && legacy != 1)
-    fail(g, node, fmt::format("attribute 'broadcast' = {} is not 0 or 1", legacy));
-  const Shape b_shape = effective_b_shape(g, node);
-  std::optional<Shape> out = ops::broadcast_shapes(a.shape, b_shape);
-  if (g.opset < 7 && legacy == 0 && a.shape != b.shape) out.reset();  // no implicit broadcasting
-  if (legacy == 1 && out && *out != a.shape) out.reset();  // legacy: B broadcasts to A only
-  if (!out) {
-    fail(g, node,
-         fmt::format("input shapes {} and {} are not broadcastable", graph::shape_string(a.shape),
-                     graph::shape_string(b.shape)));
-  }
-  if (a.type == DataType::i64 && !(a.constant && b.constant)) {
-    fail(g, node, "int64 arithmetic runs on constants only (shape computations)");
-  }
-  set_output(g, node, 0, a.type, *out);
+  ops::require_same_types(g, node, 0, 1);
+  set_output(g, node, 0, input_value(g, node, 0).type, ops::infer_binary_shape(g, node));
 }
 
 // int64 add / sub / mul wrap around (two's complement, as numpy's int64 does) rather than
@@ -224,43 +183,21 @@ inline T apply(T x, T y) {
   if constexpr (op == Arith::div) return x / y;
 }
 
-// One row of the plan: n outputs from a (stride sa) and b (stride sb), strides 0 or 1 taking
-// loops the compiler vectorizes.
-template <Arith op, typename T>
-void arith_row(const T* a, int64_t sa, const T* b, int64_t sb, T* y, int64_t n) {
-  if (sa == 1 && sb == 1) {
-    for (int64_t i = 0; i < n; ++i) y[i] = apply<op>(a[i], b[i]);
-  } else if (sa == 1 && sb == 0) {
-    const T s = b[0];
-    for (int64_t i = 0; i < n; ++i) y[i] = apply<op>(a[i], s);
-  } else if (sa == 0 && sb == 1) {
-    const T s = a[0];
-    for (int64_t i = 0; i < n; ++i) y[i] = apply<op>(s, b[i]);
-  } else {
-    for (int64_t i = 0; i < n; ++i) y[i] = apply<op>(a[i * sa], b[i * sb]);
+// Integer division's undefined cases, checked before any thread starts: a zero divisor, and
+// INT64_MIN / -1 (whose quotient int64 cannot hold).
+void check_int_division(const TensorView& a, const TensorView& b, const std::string& where) {
+  bool minus_one = false;
+  const int64_t nb = b.numel();
+  for (int64_t k = 0; k < nb; ++k) {
+    if (b.i[k] == 0) throw Error(where + ": int64 division by zero");
+    minus_one |= b.i[k] == -1;
   }
-}
-
-template <Arith op, typename T>
-void run_arith(const ops::BroadcastPlan& p, const T* a, const T* b, T* y, int threads) {
-  const int64_t rows = p.rows(), inner = p.inner();
-  const int64_t sa = p.a_strides.back(), sb = p.b_strides.back();
-  if (rows == 1) {
-    // One long row: split it into chunks (same result for any split).
-    const int64_t chunk = 16 * 1024;
-    const int64_t chunks = (inner + chunk - 1) / chunk;
-#pragma omp parallel for num_threads(threads) if (inner > kParallelMin) schedule(static)
-    for (int64_t c = 0; c < chunks; ++c) {
-      const int64_t begin = c * chunk, n = std::min(chunk, inner - begin);
-      arith_row<op>(a + begin * sa, sa, b + begin * sb, sb, y + begin, n);
+  if (!minus_one) return;
+  const int64_t na = a.numel();
+  for (int64_t j = 0; j < na; ++j) {
+    if (a.i[j] == std::numeric_limits<int64_t>::min()) {
+      throw Error(where + ": int64 division overflows (INT64_MIN / -1)");
     }
-    return;
-  }
-#pragma omp parallel for num_threads(threads) if (rows * inner > kParallelMin) schedule(static)
-  for (int64_t r = 0; r < rows; ++r) {
-    int64_t ao = 0, bo = 0;
-    p.row_offsets(r, ao, bo);
-    arith_row<op>(a + ao, sa, b + bo, sb, y + r * inner, inner);
   }
 }
 
@@ -268,7 +205,7 @@ template <Arith op>
 std::unique_ptr<OpKernel> create_arith(const Graph& g, const Node& node) {
   const graph::Value& a = input_value(g, node, 0);
   const Shape& out = g.value(node.outputs.at(0)).shape;
-  const ops::BroadcastPlan plan = ops::plan_broadcast(out, a.shape, effective_b_shape(g, node));
+  const ops::BroadcastPlan plan = ops::plan_broadcast(out, a.shape, ops::legacy_b_shape(g, node));
   const DataType type = a.type;
   const std::string where = fmt::format("{}: {}", g.name, node.where());
   const int64_t n_out = graph::numel(out);
@@ -281,24 +218,13 @@ std::unique_ptr<OpKernel> create_arith(const Graph& g, const Node& node) {
                                  const RunContext& ctx) {
         if (n_out == 0) return;
         if (type == DataType::f32) {
-          run_arith<op>(plan, in[0].f, in[1].f, o[0].f, ctx.threads);
+          ops::map_broadcast(plan, in[0].f, in[1].f, o[0].f, ctx.threads,
+                             [](float x, float y) { return apply<op>(x, y); });
           return;
         }
-        if constexpr (op == Arith::div) {
-          const int64_t nb = in[1].numel();
-          for (int64_t k = 0; k < nb; ++k) {
-            if (in[1].i[k] == 0) throw Error(where + ": int64 division by zero");
-            if (in[1].i[k] == -1) {
-              const int64_t na = in[0].numel();
-              for (int64_t j = 0; j < na; ++j) {
-                if (in[0].i[j] == std::numeric_limits<int64_t>::min()) {
-                  throw Error(where + ": int64 division overflows (INT64_MIN / -1)");
-                }
-              }
-            }
-          }
-        }
-        run_arith<op>(plan, in[0].i, in[1].i, o[0].i, 1);
+        if constexpr (op == Arith::div) check_int_division(in[0], in[1], where);
+        ops::map_broadcast(plan, in[0].i, in[1].i, o[0].i, ctx.threads,
+                           [](int64_t x, int64_t y) { return apply<op>(x, y); });
       });
 }
 
@@ -350,7 +276,18 @@ std::unique_ptr<OpKernel> create_dropout(const Graph& g, const Node& node) {
                           });
 }
 
-// ONNX TensorProto data types 'to' may name; onexn casts to FLOAT (1) and INT64 (7).
+// ---- Cast ------------------------------------------------------------------------------------
+// onexn holds float32 and int64 tensors (bools are int64 0/1), so Cast reaches five ONNX types:
+//   FLOAT (1), DOUBLE (11): float32 (a float32 value is exact in double; DOUBLE keeps float32
+//                           precision, as does every double tensor the importer reads);
+//   FLOAT16 (10):           float32 rounded to the nearest half (ties to even; beyond 65504 to
+//                           +-inf), so later ops see the values a float16 tensor would hold;
+//   INT64 (7):              truncation toward zero; NaN and values beyond int64 fail;
+//   BOOL (9):               int64 1 for any non-zero value (NaN included), else 0.
+// Any other type fails naming it. Casts run on constants and at run time alike.
+
+enum class CastTo { f32, f64, f16, i64, boolean };
+
 const char* onnx_type_name(int64_t t) {
   static constexpr const char* names[] = {"UNDEFINED",  "FLOAT",   "UINT8",  "INT8",   "UINT16",
                                           "INT16",      "INT32",   "INT64",  "STRING", "BOOL",
@@ -359,61 +296,117 @@ const char* onnx_type_name(int64_t t) {
   return t >= 0 && t < int64_t(std::size(names)) ? names[t] : "unknown";
 }
 
-DataType cast_target(const Graph& g, const Node& node) {
+constexpr const char* kCastTargets = "FLOAT (1), INT64 (7), BOOL (9), FLOAT16 (10) or DOUBLE (11)";
+
+CastTo cast_target(const Graph& g, const Node& node) {
   if (!node.has_attr("to")) fail(g, node, "attribute 'to' is missing");
   const graph::Attribute& a = node.attrs.at("to");
+  int64_t to = a.i;
   if (a.kind == graph::Attribute::Kind::string) {  // opset 1: the type's name
-    if (a.s == "FLOAT") return DataType::f32;
-    if (a.s == "INT64") return DataType::i64;
-    fail(g, node, fmt::format("attribute 'to' = '{}': onexn casts to FLOAT or INT64 only", a.s));
+    to = -1;
+    for (int64_t t : {1, 7, 9, 10, 11})
+      if (a.s == onnx_type_name(t)) to = t;
+    if (to < 0)
+      fail(g, node, fmt::format("attribute 'to' = '{}': onexn casts to {}", a.s, kCastTargets));
+  } else if (a.kind != graph::Attribute::Kind::int_) {
+    fail(g, node, "attribute 'to' is not an integer (a TensorProto data type)");
   }
-  if (a.i == 1) return DataType::f32;
-  if (a.i == 7) return DataType::i64;
-  fail(g, node,
-       fmt::format("attribute 'to' = {} ({}): onexn casts to FLOAT (1) or INT64 (7) only", a.i,
-                   onnx_type_name(a.i)));
+  switch (to) {
+    case 1:
+      return CastTo::f32;
+    case 7:
+      return CastTo::i64;
+    case 9:
+      return CastTo::boolean;
+    case 10:
+      return CastTo::f16;
+    case 11:
+      return CastTo::f64;
+    default:
+      fail(g, node,
+           fmt::format("attribute 'to' = {} ({}): onexn casts to {} only", to, onnx_type_name(to),
+                       kCastTargets));
+  }
+}
+
+DataType cast_type(CastTo to) {
+  return to == CastTo::i64 || to == CastTo::boolean ? DataType::i64 : DataType::f32;
 }
 
 void infer_cast(Graph& g, const Node& node) {
   ops::check_attrs(g, node, {"to"});
   ops::check_arity(g, node, 1, 1, 1, 1);
-  const DataType to = cast_target(g, node);
-  const graph::Value& x = input_value(g, node, 0);
-  if (to == DataType::i64 && !x.constant) {
-    fail(g, node,
-         fmt::format("casts run-time tensor '{}' to INT64; onexn runs float32 activations only "
-                     "(int64 only in constant shape computations)",
-                     x.name));
+  const CastTo to = cast_target(g, node);
+  set_output(g, node, 0, cast_type(to), input_value(g, node, 0).shape);
+}
+
+// The float16 value nearest x (ties to even), as a float: 10 mantissa bits for normal halves
+// (|x| >= 2^-14), multiples of 2^-24 below, +-inf from 65520 (halfway between 65504, the largest
+// half, and 65536) up. NaN stays NaN.
+float round_to_half(float x) {
+  const float a = std::fabs(x);
+  if (!(a < 65520.0f)) return a != a ? x : std::copysign(std::numeric_limits<float>::infinity(), x);
+  if (a < 6.103515625e-05f) {  // 2^-14: a subnormal half; x * 2^24 is exact, round it to an integer
+    return std::copysign(std::nearbyint(a * 16777216.0f) / 16777216.0f, x);
   }
-  set_output(g, node, 0, to, x.shape);
+  // Keep the top 10 of float's 23 mantissa bits, rounding the 13 dropped ones to nearest even (a
+  // carry into the exponent is the right result).
+  uint32_t bits = std::bit_cast<uint32_t>(x);
+  bits += 0x0FFFu + ((bits >> 13) & 1u);
+  return std::bit_cast<float>(bits & ~0x1FFFu);
+}
+
+// y[i] = f(x[i]) split across threads when large.
+template <typename TX, typename TY, typename F>
+void map_cast(const TX* x, TY* y, int64_t n, int threads, F f) {
+#pragma omp parallel for num_threads(threads) if (n > kParallelMin) schedule(static)
+  for (int64_t i = 0; i < n; ++i) y[i] = f(x[i]);
 }
 
 std::unique_ptr<OpKernel> create_cast(const Graph& g, const Node& node) {
-  const DataType to = cast_target(g, node);
+  const CastTo to = cast_target(g, node);
   const DataType from = input_value(g, node, 0).type;
-  if (from == to) return ops::make_copy_kernel(g, node, "copy");
   const int64_t n = graph::numel(input_value(g, node, 0).shape);
   const std::string where = fmt::format("{}: {}", g.name, node.where());
-  if (to == DataType::f32) {
-    return ops::make_kernel(
-        "int64 -> float32",
-        [n](std::span<const TensorView> in, std::span<const TensorView> out, const RunContext&) {
-          for (int64_t k = 0; k < n; ++k) out[0].f[k] = static_cast<float>(in[0].i[k]);
-        });
-  }
-  return ops::make_kernel("float32 -> int64",
-                          [n, where](std::span<const TensorView> in,
-                                     std::span<const TensorView> out, const RunContext&) {
-                            for (int64_t k = 0; k < n; ++k) {
-                              const float x = in[0].f[k];
-                              // Truncation toward zero; values int64 cannot hold have no defined
-                              // result.
-                              if (!(x >= -9.2233720368547758e18f && x < 9.2233720368547758e18f)) {
-                                throw Error(fmt::format("{}: cannot cast {} to INT64", where, x));
-                              }
-                              out[0].i[k] = static_cast<int64_t>(x);
-                            }
-                          });
+  if (from == DataType::f32 && (to == CastTo::f32 || to == CastTo::f64))
+    return ops::make_copy_kernel(g, node, "copy");
+  if (from == DataType::i64 && to == CastTo::i64) return ops::make_copy_kernel(g, node, "copy");
+  static constexpr const char* names[] = {"float32", "float64 (held as float32)",
+                                          "float16 (held as float32)", "int64", "bool"};
+  std::string description =
+      fmt::format("{} -> {}", graph::to_string(from), names[static_cast<int>(to)]);
+  return ops::make_kernel(
+      std::move(description),
+      [n, from, to, where](std::span<const TensorView> in, std::span<const TensorView> out,
+                           const RunContext& ctx) {
+        const int t = ctx.threads;
+        if (from == DataType::i64) {
+          const int64_t* x = in[0].i;
+          if (to == CastTo::boolean) {
+            map_cast(x, out[0].i, n, t, [](int64_t v) { return int64_t{v != 0}; });
+          } else if (to == CastTo::f16) {
+            map_cast(x, out[0].f, n, t, [](int64_t v) { return round_to_half(float(v)); });
+          } else {
+            map_cast(x, out[0].f, n, t, [](int64_t v) { return static_cast<float>(v); });
+          }
+          return;
+        }
+        const float* x = in[0].f;
+        if (to == CastTo::boolean) {
+          map_cast(x, out[0].i, n, t, [](float v) { return int64_t{v != 0.0f}; });
+        } else if (to == CastTo::f16) {
+          map_cast(x, out[0].f, n, t, round_to_half);
+        } else {
+          // Truncation toward zero; values int64 cannot hold have no defined result: checked
+          // before any conversion.
+          for (int64_t k = 0; k < n; ++k) {
+            if (!(x[k] >= -9.2233720368547758e18f && x[k] < 9.2233720368547758e18f)) {
+              throw Error(fmt::format("{}: cannot cast {} to INT64", where, x[k]));
+            }
+          }
+          map_cast(x, out[0].i, n, t, [](float v) { return static_cast<int64_t>(v); });
+        }
+      });
 }
 
 }  // namespace

@@ -1,0 +1,262 @@
+#include "runtime/conv/conv_implementations.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "kernels/input_planes.hpp"
+#include "kernels/sparse_conv_transpose.hpp"
+#include "onexn/dnnl_conv.hpp"
+#include "onexn/error.hpp"
+#include "onexn/packed_1xn.hpp"
+#include "onexn/reference_conv.hpp"
+#include "onexn/sparse_conv.hpp"
+
+namespace onexn::runtime {
+namespace {
+
+// The cost model: single-thread rates of the kernels on ResNet-50 shapes (docs/results/kernels.md),
+// in GFLOP/s of multiply-adds done. Only their ratios matter.
+constexpr double kDenseRate = 110;     // oneDNN, blocked layout (reorders not counted)
+constexpr double kDenseNchwRate = 80;  // oneDNN on NCHW
+constexpr double kOursDenseRate = 95;  // our tile kernel on all blocks
+constexpr double kCsrRate = 40;
+constexpr double kReferenceRate = 0.5;
+constexpr double kSparseRate[] = {40, 65, 85, 95, 100, 100};  // our 1xN kernel by N (bench-layers)
+
+// y = activation(y + residual), for implementations that cannot fuse the residual.
+void add_residual(float* y, const float* res, int64_t n, const Epilogue& e, int threads) {
+  const float lo = e.activation == Activation::relu || e.activation == Activation::relu6 ? 0.0f
+                   : e.activation == Activation::clip                                    ? e.clip_min
+                                                                                         : -INFINITY;
+  const float hi = e.activation == Activation::relu6 ? 6.0f
+                   : e.activation == Activation::clip ? e.clip_max
+                                                      : INFINITY;
+#pragma omp parallel for num_threads(threads) if (n > (1 << 16)) schedule(static)
+  for (int64_t i = 0; i < n; ++i) y[i] = std::min(std::max(y[i] + res[i], lo), hi);
+}
+
+// Why our tile kernels (sparse, CSR, ours-dense) cannot run the layer, or empty.
+std::string ours_declines(const ConvLayer& l) {
+  if (l.transposed) return detail::SparseConvTranspose::unsupported(l.transpose);
+  try {
+    detail::plan_input_planes(l.conv);
+  } catch (const InvalidArgument& e) {
+    return e.what();
+  }
+  return {};
+}
+
+// The 1xN block size whose kernel does the fewest multiply-adds per unit of speed (a 1xN kernel
+// also computes the zeros inside its kept blocks: work / block fill); 0 when none fits.
+std::pair<int, double> best_block(const ConvLayer& l) {
+  const WeightShape ws = l.weight_shape();
+  int best_n = 0;
+  double best_cost = INFINITY;
+  for (size_t i = 0; i < std::size(kBlockSizes); ++i) {
+    if (kBlockSizes[i] > ws.c_out_per_group()) break;
+    const double cost = (1.0 - l.stats.sparsity()) / l.stats.fill[i] / kSparseRate[i];
+    if (cost < best_cost * 0.98) {
+      best_cost = cost;
+      best_n = kBlockSizes[i];
+    }
+  }
+  return {best_n, best_cost};
+}
+
+bool has_zeros(const ConvLayer& l) { return l.stats.nonzeros < l.stats.numel && l.stats.nonzeros > 0; }
+
+// A candidate running one of our objects (SparseConv or SparseConvTranspose) with the layer's
+// epilogue; `make` builds the object.
+template <typename Conv, typename Make>
+ConvCandidate ours(const ConvLayer& l, std::string implementation, std::string label, double predicted,
+                   int block_size, Make make, WorkSplit split = WorkSplit::automatic, bool other_split = false) {
+  ConvCandidate c;
+  c.implementation = std::move(implementation);
+  c.predicted = predicted;
+  c.block_size = block_size;
+  const Epilogue base = l.epilogue;
+  const int threads = l.threads;
+  c.build = [=]() -> std::optional<ConvCandidate::Built> {
+    auto conv = std::make_shared<Conv>(make());
+    if (other_split) {
+      // The split the automatic rule would not take (docs/kernels.md, Threads): timed too.
+      conv->set_work_split(conv->work_split(threads) == WorkSplit::pixels ? WorkSplit::groups : WorkSplit::pixels);
+    } else if (split != WorkSplit::automatic) {
+      conv->set_work_split(split);
+    }
+    ConvCandidate::Built b;
+    b.name = fmt::format("{} ({})", label, conv->kernel_name());
+    b.scratch = conv->workspace_floats(threads);
+    b.run = [conv, base](const float* x, float* y, const float* res, int t, float* scratch) {
+      Epilogue e = base;
+      e.residual = res;
+      conv->run(x, y, e, t, scratch);
+    };
+    b.stored_weights = conv->stored_values();
+    return b;
+  };
+  return c;
+}
+
+// Our 1xN kernel (N from the weights' block fill), or the same kernel on every block (dense).
+void add_ours(const ConvLayer& l, std::vector<ConvCandidate>& out, bool dense) {
+  int n = 0;
+  double predicted = 0;
+  std::string impl, label;
+  if (dense) {
+    for (int b : kBlockSizes)
+      if (b <= 16 && b <= l.weight_shape().c_out_per_group()) n = b;
+    predicted = 1.0 / kOursDenseRate;
+    impl = "ours-dense";
+    label = fmt::format("1x{} dense", n);
+  } else {
+    if (!has_zeros(l)) return;
+    std::tie(n, predicted) = best_block(l);
+    if (n == 0) return;
+    impl = "sparse";
+    label = fmt::format("1x{} sparse", n);
+  }
+  // On several threads, splitting the pixels or the groups can differ by up to 1.5x on layers of
+  // one shape class; tuning times the other split too, listed after the automatic one (which it
+  // must then beat by 5%).
+  const bool both = l.tune && l.threads > 1;
+  for (int variant = 0; variant < (both ? 2 : 1); ++variant) {
+    const double p = predicted * (variant ? 1.001 : 1.0);
+    if (l.transposed) {
+      const ConvTransposeParams tp = l.transpose;
+      const float* w = l.weights.data();
+      out.push_back(ours<detail::SparseConvTranspose>(
+          l, impl, label, p, n, [=] { return detail::SparseConvTranspose(tp, w, n, dense); },
+          WorkSplit::automatic, variant == 1));
+    } else {
+      const ConvParams cp = l.conv;
+      const ConstWeightView w{l.weights.data(), l.weight_shape()};
+      out.push_back(ours<SparseConv>(
+          l, impl, label, p, n,
+          [=] { return SparseConv::from_1xn(cp, dense ? pack_1xn(w, n, Mask(w.shape.numel(), 1)) : pack_1xn(w, n)); },
+          WorkSplit::automatic, variant == 1));
+    }
+  }
+}
+
+std::string declines_ours(const ConvLayer& l) { return ours_declines(l); }
+void sparse_candidates(const ConvLayer& l, std::vector<ConvCandidate>& out) { add_ours(l, out, false); }
+void ours_dense_candidates(const ConvLayer& l, std::vector<ConvCandidate>& out) { add_ours(l, out, true); }
+
+std::string declines_csr(const ConvLayer& l) {
+  if (l.transposed) return "no transposed convolutions";
+  return ours_declines(l);
+}
+
+// Unstructured weights: the CSR kernel, when the weights are mostly zero with no block structure.
+void csr_candidates(const ConvLayer& l, std::vector<ConvCandidate>& out) {
+  if (!has_zeros(l) || l.stats.sparsity() < 0.5 || best_block(l).first > 2) return;
+  const ConvParams cp = l.conv;
+  const ConstWeightView w{l.weights.data(), l.weight_shape()};
+  out.push_back(ours<SparseConv>(l, "csr", "CSR", (1.0 - l.stats.sparsity()) / kCsrRate, 0,
+                                 [=] { return SparseConv::from_csr(cp, w); }));
+}
+
+std::string declines_onednn(const ConvLayer& l) {
+  return l.transposed ? "no transposed convolutions (onexn wraps oneDNN's convolution only)" : "";
+}
+
+void add_onednn(const ConvLayer& l, std::vector<ConvCandidate>& out, DnnlConv::Layout layout) {
+  ConvCandidate c;
+  const bool blocked = layout == DnnlConv::Layout::best;
+  c.implementation = blocked ? "onednn" : "onednn-nchw";
+  c.predicted = 1.0 / (blocked ? kDenseRate : kDenseNchwRate);
+  const ConvParams p = l.conv;
+  const float* weights = l.weights.data();
+  const Epilogue e = l.epilogue;
+  const int threads = l.threads;
+  c.build = [=]() -> std::optional<ConvCandidate::Built> {
+    std::shared_ptr<DnnlConv> conv, plain;
+    try {
+      conv = std::make_shared<DnnlConv>(p, weights, e, layout, threads);
+      // With a residual the conv runs without its activation, which follows the add.
+      if (e.activation != Activation::none) {
+        Epilogue bias_only = e;
+        bias_only.activation = Activation::none;
+        plain = std::make_shared<DnnlConv>(p, weights, bias_only, layout, threads);
+      }
+    } catch (const Error&) {
+      return std::nullopt;  // oneDNN has no implementation for this case
+    }
+    ConvCandidate::Built b;
+    b.name = fmt::format("oneDNN {}{}", conv->implementation(), blocked ? " (reordered)" : " (NCHW)");
+    b.stored_weights = p.weight_shape().numel();
+    b.scratch = std::max(conv->scratch_floats(), plain ? plain->scratch_floats() : 0);
+    const int64_t n = p.output_numel();
+    b.run = [conv, plain, e, n](const float* x, float* y, const float* res, int t, float* scratch) {
+      if (!res) return conv->run(x, y, t, scratch);
+      (plain ? plain : conv)->run(x, y, t, scratch);
+      add_residual(y, res, n, e, t);
+    };
+    return b;
+  };
+  out.push_back(std::move(c));
+}
+
+void onednn_candidates(const ConvLayer& l, std::vector<ConvCandidate>& out) {
+  add_onednn(l, out, DnnlConv::Layout::best);
+}
+void onednn_nchw_candidates(const ConvLayer& l, std::vector<ConvCandidate>& out) {
+  add_onednn(l, out, DnnlConv::Layout::nchw);
+}
+
+std::string declines_nothing(const ConvLayer&) { return {}; }
+
+// The scalar reference convolutions: slow, obvious, and able to run any layer.
+void reference_candidates(const ConvLayer& l, std::vector<ConvCandidate>& out) {
+  ConvCandidate c;
+  c.implementation = "reference";
+  c.predicted = 1.0 / kReferenceRate;
+  auto layer = std::make_shared<const ConvLayer>(l);
+  c.build = [layer]() -> std::optional<ConvCandidate::Built> {
+    ConvCandidate::Built b;
+    b.name = "scalar reference";
+    b.stored_weights = layer->weight_shape().numel();
+    b.run = [layer](const float* x, float* y, const float* res, int, float*) {
+      Epilogue e = layer->epilogue;
+      e.bias = layer->bias.empty() ? nullptr : layer->bias.data();
+      e.residual = res;
+      if (layer->transposed) {
+        conv_transpose2d_ref(layer->transpose, x, layer->onnx_weights.data(), e, y);
+      } else {
+        conv2d_dense_ref(layer->conv, x, layer->weights.data(), e, y);
+      }
+    };
+    return b;
+  };
+  out.push_back(std::move(c));
+}
+
+constexpr ConvImplementation kImplementations[] = {
+    {"sparse", false, declines_ours, sparse_candidates},
+    {"csr", false, declines_csr, csr_candidates},
+    {"onednn", true, declines_onednn, onednn_candidates},
+    {"onednn-nchw", true, declines_onednn, onednn_nchw_candidates},
+    {"ours-dense", true, declines_ours, ours_dense_candidates},
+    {"reference", true, declines_nothing, reference_candidates},
+};
+
+}  // namespace
+
+std::span<const ConvImplementation> conv_implementations() { return kImplementations; }
+
+const ConvImplementation* find_conv_implementation(std::string_view name) {
+  for (const ConvImplementation& i : kImplementations)
+    if (i.name == name) return &i;
+  return nullptr;
+}
+
+std::string conv_implementation_names() {
+  std::string out;
+  for (const ConvImplementation& i : kImplementations) out += (out.empty() ? "" : ", ") + std::string(i.name);
+  return out;
+}
+
+}  // namespace onexn::runtime
