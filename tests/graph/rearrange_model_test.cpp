@@ -250,6 +250,122 @@ TEST(RearrangeModel, ChannelsIntoATransposeStayFixed) {
   EXPECT_EQ(r.permuted_sets, 3);
 }
 
+// ConvTranspose weights are [C_in][C_out/g][k][k]: input channels on axis 0, filters on axis 1.
+void add_conv_transpose(onnx::ModelProto& m, const std::string& name, const std::string& in,
+                        const std::string& out, int64_t c_in, int64_t c_out, int64_t k, int64_t stride,
+                        int64_t pad, uint32_t seed, bool bias = true, int64_t groups = 1) {
+  auto* g = m.mutable_graph();
+  *g->add_initializer() = float_tensor(name + ".w", {c_in, c_out / groups, k, k},
+                                       random_values(c_in * (c_out / groups) * k * k, seed));
+  std::vector<std::string> inputs = {in, name + ".w"};
+  if (bias) {
+    *g->add_initializer() = float_tensor(name + ".b", {c_out}, random_values(c_out, seed + 1000));
+    inputs.push_back(name + ".b");
+  }
+  auto& n = add_node(m, "ConvTranspose", name, inputs, {out});
+  test::set_ints(n, "strides", {stride, stride});
+  if (pad > 0) test::set_ints(n, "pads", {pad, pad, pad, pad});
+  if (groups > 1) set_int(n, "group", groups);
+}
+
+// A U-Net step: x -> c1 (ReLU) -> down (stride 2, ReLU) -> up (ConvTranspose, stride 2, BN, ReLU)
+// -> Concat with c1's output -> up2 (ConvTranspose 14 -> 8) + c1's output (residual add) ->
+// dwct (depthwise ConvTranspose) -> head -> y.
+onnx::ModelProto unet_step_model() {
+  onnx::ModelProto m = test::empty_model(4, 4, 4);
+  add_conv(m, "c1", "x", "c1_out", 4, 8, 3, 60);
+  add_node(m, "Relu", "r1", {"c1_out"}, {"c1_act"});
+  add_conv(m, "down", "c1_act", "down_out", 8, 8, 3, 61);
+  for (auto& n : *m.mutable_graph()->mutable_node())
+    if (n.name() == "down") test::set_ints(n, "strides", {2, 2});
+  add_node(m, "Relu", "rd", {"down_out"}, {"down_act"});
+  add_conv_transpose(m, "up", "down_act", "up_out", 8, 6, 2, 2, 0, 62);
+  add_bn(m, "up_bn", "up_out", "up_bn_out", 6, 63);
+  add_node(m, "Relu", "up_relu", {"up_bn_out"}, {"up_act"});
+  auto& cat = add_node(m, "Concat", "cat", {"up_act", "c1_act"}, {"cat_out"});
+  set_int(cat, "axis", 1);
+  add_conv_transpose(m, "up2", "cat_out", "up2_out", 14, 8, 3, 1, 1, 64);
+  add_node(m, "Add", "res", {"up2_out", "c1_act"}, {"res_out"});
+  add_conv_transpose(m, "dwct", "res_out", "dw_out", 8, 8, 3, 1, 1, 65, true, 8);
+  add_conv(m, "head", "dw_out", "y", 8, 3, 1, 66);
+  test::add_output(m, "y");
+  return m;
+}
+
+TEST(RearrangeModel, ConvTransposeProducesAndConsumesChannelsLikeAConv) {
+  const onnx::ModelProto m = unet_step_model();
+  const RearrangeResult graph = rearrange_and_compare(m, RearrangeMode::graph, 4 * 16);
+  const RearrangeResult paper = rearrange_and_compare(m, RearrangeMode::paper, 4 * 16);
+  // c1's channels reach up2's input (second half of the Concat) and are tied to up2's output
+  // by the residual add; the depthwise ConvTranspose passes them on to the head.
+  const ChannelSetSummary* tied = set_produced_by(graph, "c1");
+  ASSERT_NE(tied, nullptr);
+  EXPECT_EQ(set_produced_by(graph, "up2"), tied);
+  EXPECT_TRUE(tied->tied);
+  EXPECT_TRUE(tied->permuted) << tied->reason;
+  EXPECT_FALSE(set_produced_by(paper, "c1")->permuted);
+  for (const char* node : {"down", "up"}) {
+    EXPECT_TRUE(set_produced_by(graph, node)->permuted) << node << ": " << set_produced_by(graph, node)->reason;
+    EXPECT_TRUE(set_produced_by(paper, node)->permuted) << node;
+  }
+  EXPECT_EQ(graph.permuted_sets, 3);
+  EXPECT_EQ(paper.permuted_sets, 2);
+}
+
+TEST(RearrangeModel, ConvTransposeFiltersAreOrderedAlongAxisOne) {
+  OnnxModel model = parse(unet_step_model());
+  rearrange_model(model, RearrangeMode::graph);
+  // up's set has one producer, so its filters W[:][j] end up in descending L1 order.
+  const WeightedLayer* up = nullptr;
+  for (const auto& l : model.weighted_layers())
+    if (l.node_name == "up") up = &l;
+  ASSERT_NE(up, nullptr);
+  const std::vector<float> oihw = model.read_weights(*up);  // [6][8][2][2]
+  double last = INFINITY;
+  for (int64_t j = 0; j < 6; ++j) {
+    double l1 = 0;
+    for (int64_t k = 0; k < 8 * 4; ++k) l1 += std::abs(oihw[j * 32 + k]);
+    EXPECT_LE(l1, last + 1e-6) << "filter " << j;
+    last = l1;
+  }
+}
+
+TEST(RearrangeModel, GroupedConvTransposeIsABarrierAndDilatedConvsPermute) {
+  // stem -> up (ConvTranspose) -> up_g (grouped ConvTranspose) -> dw_up (depthwise) -> dil
+  // (dilated conv) -> head: stem's and dil's sets are permuted, up's is fixed by up_g.
+  const RearrangeResult r = rearrange_and_compare(test::conv_transpose_model(), RearrangeMode::graph, 4 * 25);
+  EXPECT_TRUE(set_produced_by(r, "stem")->permuted) << set_produced_by(r, "stem")->reason;
+  EXPECT_TRUE(set_produced_by(r, "dil")->permuted) << set_produced_by(r, "dil")->reason;
+  const ChannelSetSummary* up = set_produced_by(r, "up");
+  ASSERT_NE(up, nullptr);
+  EXPECT_FALSE(up->permuted);
+  EXPECT_NE(up->reason.find("grouped"), std::string::npos) << up->reason;
+  EXPECT_EQ(r.permuted_sets, 2);
+}
+
+TEST(RearrangeModel, PruningConvTransposeLayersNeverLosesL1ToRearrangement) {
+  OnnxModel model = parse(unet_step_model());
+  PruneOptions o;
+  o.pattern = Pattern::one_by_n(4);
+  o.sparsity = 0.5;
+  o.rearrange = RearrangeMode::graph;
+  const PruneResult r = prune_model(model, o);
+  int transposed = 0;
+  for (const PrunedLayerReport& l : r.pruned) {
+    EXPECT_GE(l.l1_kept_rearranged, l.l1_kept_plain - 1e-9) << l.node_name;
+    transposed += l.node_name == "up" || l.node_name == "up2";
+  }
+  EXPECT_EQ(transposed, 2);
+  // The rearranged, pruned model still runs; the pruned ConvTranspose weights are exact 1x4
+  // blocks of their OIHW view.
+  const std::vector<float> x = random_values(4 * 16, 5);
+  EXPECT_EQ(run(model, x).size(), 3u * 16u);
+  for (const WeightedLayer& l : model.weighted_layers()) {
+    if (l.node_name != "up" && l.node_name != "up2") continue;
+    EXPECT_EQ(r.layers.at(&l - model.weighted_layers().data()).stats.fill_for(4), 1.0) << l.node_name;
+  }
+}
+
 TEST(RearrangeModel, ParsesModes) {
   EXPECT_EQ(parse_rearrange_mode("graph"), RearrangeMode::graph);
   EXPECT_EQ(parse_rearrange_mode("paper"), RearrangeMode::paper);

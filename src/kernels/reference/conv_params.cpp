@@ -60,16 +60,10 @@ std::string ConvTransposeParams::to_string() const {
 }
 
 std::vector<float> conv_layout_weights(const ConvTransposeParams& p, const float* w) {
-  const int64_t cig = p.c_in / p.groups, cog = p.c_out / p.groups, taps = p.kh * p.kw;
-  std::vector<float> out(static_cast<size_t>(p.c_out * cig * taps));
-  for (int64_t o = 0; o < p.c_out; ++o) {
-    const int64_t g = o / cog;
-    for (int64_t i = 0; i < cig; ++i) {
-      const float* src = w + ((g * cig + i) * cog + (o - g * cog)) * taps;
-      std::copy(src, src + taps, out.begin() + (o * cig + i) * taps);
-    }
-  }
-  return out;
+  // The same conversion OnnxModel applies when pruning reads a ConvTranspose's weights, so the
+  // kernels and the masks see one block definition.
+  const WeightShape s = p.weight_shape();
+  return oihw_from_iohw({w, static_cast<size_t>(s.numel())}, s);
 }
 
 }  // namespace onexn
