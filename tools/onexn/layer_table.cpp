@@ -27,7 +27,7 @@ void print_layer_table(std::ostream& out, const std::vector<LayerSummary>& layer
   for (const auto& l : layers) name_width = std::max(name_width, l.layer.node_name.size());
   name_width = std::min<size_t>(name_width, 48);
 
-  std::string header = fmt::format("{:<{}}  {:<9}  {:<16}  {:>8}", "layer", name_width, "kind",
+  std::string header = fmt::format("{:<{}}  {:<10}  {:<16}  {:>8}", "layer", name_width, "kind",
                                    "shape", "sparsity");
   for (int n : kShownBlockSizes) header += fmt::format("  {:>6}", fmt::format("fill{}", n));
   header += fmt::format("  {:>7}", selected_title);
@@ -37,7 +37,7 @@ void print_layer_table(std::ostream& out, const std::vector<LayerSummary>& layer
   for (const auto& l : layers) {
     std::string name = l.layer.node_name;
     if (name.size() > name_width) name = "..." + name.substr(name.size() - name_width + 3);
-    std::string row = fmt::format("{:<{}}  {:<9}  {:<16}  {:>7.1f}%", name, name_width,
+    std::string row = fmt::format("{:<{}}  {:<10}  {:<16}  {:>7.1f}%", name, name_width,
                                   to_string(l.layer.kind), shape_text(l.layer.shape),
                                   100.0 * l.stats.sparsity());
     for (int n : kShownBlockSizes) row += fmt::format("  {:>6.3f}", l.stats.fill_for(n));
