@@ -1,5 +1,5 @@
-// ONNX models: load, find the weighted layers (Conv, ConvTranspose, Gemm, MatMul), read and write their weights,
-// save with everything else preserved. Protobuf types stay out of this header.
+// ONNX models: load, find the weighted layers (Conv, ConvTranspose, Gemm, MatMul), read and write
+// their weights, save with everything else preserved. Protobuf types stay out of this header.
 #pragma once
 
 #include <cstdint>

@@ -23,13 +23,15 @@ template <typename Copy>
 void for_each_iohw_pair(const WeightShape& s, size_t size, const char* what, Copy copy) {
   s.validate();
   if (static_cast<int64_t>(size) != s.numel()) {
-    throw InvalidArgument(std::string(what) + ": " + std::to_string(size) + " weights given, shape " +
-                          s.to_string() + " has " + std::to_string(s.numel()));
+    throw InvalidArgument(std::string(what) + ": " + std::to_string(size) +
+                          " weights given, shape " + s.to_string() + " has " +
+                          std::to_string(s.numel()));
   }
   const int64_t taps = s.taps(), out_pg = s.c_out_per_group(), in_pg = s.c_in_per_group;
   for (int64_t o = 0; o < s.c_out; ++o) {
     const int64_t g = o / out_pg, j = o % out_pg;
-    for (int64_t i = 0; i < in_pg; ++i) copy(((g * in_pg + i) * out_pg + j) * taps, s.index(o, i, 0, 0), taps);
+    for (int64_t i = 0; i < in_pg; ++i)
+      copy(((g * in_pg + i) * out_pg + j) * taps, s.index(o, i, 0, 0), taps);
   }
 }
 
@@ -37,17 +39,19 @@ void for_each_iohw_pair(const WeightShape& s, size_t size, const char* what, Cop
 
 std::vector<float> oihw_from_iohw(std::span<const float> iohw, const WeightShape& shape) {
   std::vector<float> oihw(iohw.size());
-  for_each_iohw_pair(shape, iohw.size(), "oihw_from_iohw", [&](int64_t stored, int64_t logical, int64_t taps) {
-    std::copy_n(iohw.begin() + stored, taps, oihw.begin() + logical);
-  });
+  for_each_iohw_pair(shape, iohw.size(), "oihw_from_iohw",
+                     [&](int64_t stored, int64_t logical, int64_t taps) {
+                       std::copy_n(iohw.begin() + stored, taps, oihw.begin() + logical);
+                     });
   return oihw;
 }
 
 std::vector<float> iohw_from_oihw(std::span<const float> oihw, const WeightShape& shape) {
   std::vector<float> iohw(oihw.size());
-  for_each_iohw_pair(shape, oihw.size(), "iohw_from_oihw", [&](int64_t stored, int64_t logical, int64_t taps) {
-    std::copy_n(oihw.begin() + logical, taps, iohw.begin() + stored);
-  });
+  for_each_iohw_pair(shape, oihw.size(), "iohw_from_oihw",
+                     [&](int64_t stored, int64_t logical, int64_t taps) {
+                       std::copy_n(oihw.begin() + logical, taps, iohw.begin() + stored);
+                     });
   return iohw;
 }
 

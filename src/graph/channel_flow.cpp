@@ -287,7 +287,9 @@ class Analyzer {
       }
       if (axis >= 2) continue;
       params.emplace_back(stored_constant(node, k), k == 1 ? "LN scale" : "LN bias");
-      if (params.back().first.empty()) return barrier(node, "parameters are not stored float tensors");
+      if (params.back().first.empty()) {
+        return barrier(node, "parameters are not stored float tensors");
+      }
     }
     for (const auto& [tensor, role] : params) add_edits(*x, tensor, 0, node, role);
     set_output(node, 0, *x);

@@ -150,10 +150,10 @@ std::vector<WeightedLayer> find_weighted_layers(const onnx::GraphProto& graph,
         // Stored [c_in][c_out / group][kh][kw]: kept in that layout, read and written as OIHW.
         const int64_t groups = int_attribute(node, "group", 1);
         if (groups <= 0 || d[0] % groups != 0) {
-          throw Error(fmt::format("{}: node '{}': weight tensor '{}' has shape [{}], which does not fit "
-                                  "a ConvTranspose with group={} (group must divide the {} input channels)",
-                                  where, layer.node_name, layer.weight_tensor, fmt::join(d, ", "), groups,
-                                  d[0]));
+          throw Error(fmt::format(
+              "{}: node '{}': weight tensor '{}' has shape [{}], which does not fit a "
+              "ConvTranspose with group={} (group must divide the {} input channels)",
+              where, layer.node_name, layer.weight_tensor, fmt::join(d, ", "), groups, d[0]));
         }
         layer.shape = WeightShape::transposed_conv(d[0], d[1], d[2], d[3], groups);
         layer.stored_transposed = true;

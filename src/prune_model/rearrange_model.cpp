@@ -152,7 +152,8 @@ std::vector<std::optional<double>> producer_shares(TensorCache& cache, const gra
     apply_edit(copy, {p.tensor, p.axis, 0, 1, p.node, "filters"}, perm, model);
     const auto& d = t.dims;
     if (p.axis == 0) {
-      out.push_back(kept_share(p.node, {copy.values.data(), WeightShape::conv(d[0], d[1], d[2], d[3])}));
+      const WeightShape shape = WeightShape::conv(d[0], d[1], d[2], d[3]);
+      out.push_back(kept_share(p.node, {copy.values.data(), shape}));
     } else {
       const WeightShape shape = WeightShape::transposed_conv(d[0], d[1], d[2], d[3]);
       const std::vector<float> oihw = oihw_from_iohw(copy.values, shape);

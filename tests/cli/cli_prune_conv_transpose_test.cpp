@@ -141,18 +141,22 @@ TEST(CliConvTranspose, InspectShowsTransposedLayersAndPruneWritesExactBlocksOnAx
 
   // prune with graph rearrangement: the rearranged model computes PyTorch's output, the pruned
   // one passes onnx.checker, and its ConvTranspose weights are exact 1x4 blocks on axis 1.
-  const fs::path permuted = dir / "rearranged.onnx", pruned = dir / "pruned.onnx", report = dir / "report.json";
-  r = test::run_cli("prune " + quoted(model) + " -o " + quoted(pruned) + " --pattern 1x4 --sparsity 0.5 --report " +
-                    quoted(report) + " --save-rearranged " + quoted(permuted));
+  const fs::path permuted = dir / "rearranged.onnx", pruned = dir / "pruned.onnx",
+                 report = dir / "report.json";
+  r = test::run_cli("prune " + quoted(model) + " -o " + quoted(pruned) +
+                    " --pattern 1x4 --sparsity 0.5 --report " + quoted(report) +
+                    " --save-rearranged " + quoted(permuted));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto check = python(test::source_dir() / "scripts/onnx-check.py", quoted(pruned));
   EXPECT_EQ(check.exit_code, 0) << check.err;
-  const auto blocks = python(dir / "check_blocks.py", quoted(permuted) + " " + quoted(pruned) + " 4 0.5");
+  const auto blocks =
+      python(dir / "check_blocks.py", quoted(permuted) + " " + quoted(pruned) + " 4 0.5");
   EXPECT_EQ(blocks.exit_code, 0) << blocks.err;
   EXPECT_EQ(blocks.out, "3\n");
   for (const fs::path& m : {model, permuted}) {
     const fs::path y = dir / (m.stem().string() + "-y.npy");
-    r = test::run_cli("run " + quoted(m) + " --input " + quoted(dir / "x.npy") + " --output " + quoted(y));
+    r = test::run_cli("run " + quoted(m) + " --input " + quoted(dir / "x.npy") + " --output " +
+                      quoted(y));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const auto same = python(dir / "compare.py", quoted(dir / "ref.npy") + " " + quoted(y));
     EXPECT_EQ(same.exit_code, 0) << m << ": relative error " << same.out << same.err;
@@ -160,30 +164,36 @@ TEST(CliConvTranspose, InspectShowsTransposedLayersAndPruneWritesExactBlocksOnAx
   // The pruned model runs alike on the kernels onexn picks and on dense ones.
   const fs::path y_sparse = dir / "pruned-y.npy", y_dense = dir / "pruned-dense-y.npy";
   for (const auto& [y, flag] : {std::pair{y_sparse, ""}, std::pair{y_dense, " --dense"}}) {
-    r = test::run_cli("run " + quoted(pruned) + " --input " + quoted(dir / "x.npy") + " --output " + quoted(y) + flag);
+    r = test::run_cli("run " + quoted(pruned) + " --input " + quoted(dir / "x.npy") + " --output " +
+                      quoted(y) + flag);
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   const auto alike = python(dir / "compare.py", quoted(y_dense) + " " + quoted(y_sparse));
-  EXPECT_EQ(alike.exit_code, 0) << "pruned, sparse vs dense: relative error " << alike.out << alike.err;
+  EXPECT_EQ(alike.exit_code, 0) << "pruned, sparse vs dense: relative error " << alike.out
+                                << alike.err;
 
   // The report lists the three ConvTranspose layers; the sets produced by up (into up2) and by
   // stem (into down and, through the Concat, up2) are permuted; up2's is fixed by the grouped up_g.
   std::ifstream f(report);
   const auto j = nlohmann::json::parse(f);
   int reported = 0;
-  for (const auto& l : j.at("layers")) reported += transposed.count(l.at("layer").get<std::string>());
+  for (const auto& l : j.at("layers"))
+    reported += transposed.count(l.at("layer").get<std::string>());
   EXPECT_EQ(reported, 3);
   std::map<std::string, bool> permuted_by;
   for (const auto& s : j.at("channel_sets"))
-    for (const auto& p : s.at("producers")) permuted_by[p.get<std::string>()] = s.at("permuted").get<bool>();
+    for (const auto& p : s.at("producers"))
+      permuted_by[p.get<std::string>()] = s.at("permuted").get<bool>();
   EXPECT_TRUE(permuted_by.at("/up/ConvTranspose")) << j.dump(1);
   EXPECT_TRUE(permuted_by.at("/stem/Conv")) << j.dump(1);
   EXPECT_FALSE(permuted_by.at("/up2/ConvTranspose")) << j.dump(1);
 
   // Without rearrangement the blocks are those of the exported weights.
-  r = test::run_cli("prune " + quoted(model) + " -o " + quoted(pruned) + " --pattern 1x2 --sparsity 0.7 --rearrange none");
+  r = test::run_cli("prune " + quoted(model) + " -o " + quoted(pruned) +
+                    " --pattern 1x2 --sparsity 0.7 --rearrange none");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto plain = python(dir / "check_blocks.py", quoted(model) + " " + quoted(pruned) + " 2 0.7");
+  const auto plain =
+      python(dir / "check_blocks.py", quoted(model) + " " + quoted(pruned) + " 2 0.7");
   EXPECT_EQ(plain.exit_code, 0) << plain.err;
   fs::remove_all(dir);
 }

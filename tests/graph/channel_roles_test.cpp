@@ -96,12 +96,13 @@ const graph::ChannelSet* produced_by(const graph::ChannelFlow& flow, const std::
 }
 
 bool edits_tensor(const graph::ChannelSet& s, const std::string& tensor, int axis) {
-  return std::any_of(s.edits.begin(), s.edits.end(),
-                     [&](const graph::ChannelEdit& e) { return e.tensor == tensor && e.axis == axis; });
+  return std::any_of(s.edits.begin(), s.edits.end(), [&](const graph::ChannelEdit& e) {
+    return e.tensor == tensor && e.axis == axis;
+  });
 }
 
-void add_conv(onnx::ModelProto& m, const std::string& name, const std::string& in, const std::string& out,
-              int64_t c_in, int64_t c_out, uint32_t seed) {
+void add_conv(onnx::ModelProto& m, const std::string& name, const std::string& in,
+              const std::string& out, int64_t c_in, int64_t c_out, uint32_t seed) {
   *m.mutable_graph()->add_initializer() =
       float_tensor(name + ".w", {c_out, c_in, 1, 1}, random_values(c_out * c_in, seed));
   add_node(m, "Conv", name, {in, name + ".w"}, {out});
@@ -119,19 +120,22 @@ TEST(ChannelRoles, AnOpWithoutARoleIsABarrier) {
   runtime::infer_and_fold(g);
   const auto with_registry = graph::analyze_channel_flow(model, g, runtime::channel_role);
   ASSERT_NE(produced_by(with_registry, "a"), nullptr);
-  EXPECT_FALSE(produced_by(with_registry, "a")->fixed) << produced_by(with_registry, "a")->fixed_reason;
+  EXPECT_FALSE(produced_by(with_registry, "a")->fixed)
+      << produced_by(with_registry, "a")->fixed_reason;
   const auto without_relu = graph::analyze_channel_flow(model, g, [](std::string_view op) {
     return op == "Relu" ? ChannelRole::barrier : runtime::channel_role(op);
   });
   const graph::ChannelSet* a = produced_by(without_relu, "a");
   ASSERT_NE(a, nullptr);
   EXPECT_TRUE(a->fixed);
-  EXPECT_NE(a->fixed_reason.find("node 'relu' (Relu): op not modelled"), std::string::npos) << a->fixed_reason;
+  EXPECT_NE(a->fixed_reason.find("node 'relu' (Relu): op not modelled"), std::string::npos)
+      << a->fixed_reason;
 }
 
 // Analyses a graph with ops the runtime need not have: value shapes given by hand, roles from
 // `roles` first, then the registry.
-graph::ChannelFlow analyze_by_hand(const OnnxModel& model, const std::map<std::string, graph::Shape>& shapes,
+graph::ChannelFlow analyze_by_hand(const OnnxModel& model,
+                                   const std::map<std::string, graph::Shape>& shapes,
                                    const std::map<std::string, ChannelRole>& roles) {
   graph::Graph g = graph::import_onnx(model);
   for (graph::Value& v : g.values) {
@@ -163,7 +167,8 @@ onnx::ModelProto layer_norm_model(int64_t axis, const std::vector<int64_t>& scal
 TEST(ChannelRoles, LayerNormalizationOverChannelsPermutesItsScaleAndBias) {
   const std::map<std::string, graph::Shape> shapes = {
       {"x", {1, 4, 3, 3}}, {"a_out", {1, 6, 3, 3}}, {"ln_out", {1, 6, 3, 3}}, {"y", {1, 5, 3, 3}}};
-  const std::map<std::string, ChannelRole> roles = {{"LayerNormalization", ChannelRole::layer_normalization}};
+  const std::map<std::string, ChannelRole> roles = {
+      {"LayerNormalization", ChannelRole::layer_normalization}};
   {
     const OnnxModel model = parse(layer_norm_model(1, {6, 3, 3}));
     const graph::ChannelSet* a = produced_by(analyze_by_hand(model, shapes, roles), "a");
@@ -208,12 +213,14 @@ TEST(ChannelRoles, SpatialOpThatChangesTheRankIsABarrier) {
   add_conv(m, "c", "e", "y", 6, 5, 8);
   test::add_output(m, "y");
   const OnnxModel model = parse(m);
-  const auto flow = analyze_by_hand(model, {{"x", {1, 4}}, {"f", {1, 6}}, {"e", {1, 6, 2, 6}}, {"y", {1, 5, 2, 6}}},
-                                    {{"Expand", ChannelRole::spatial}});
+  const auto flow = analyze_by_hand(
+      model, {{"x", {1, 4}}, {"f", {1, 6}}, {"e", {1, 6, 2, 6}}, {"y", {1, 5, 2, 6}}},
+      {{"Expand", ChannelRole::spatial}});
   const graph::ChannelSet* f = produced_by(flow, "fc");
   ASSERT_NE(f, nullptr);
   EXPECT_TRUE(f->fixed);
-  EXPECT_NE(f->fixed_reason.find("node 'expand' (Expand): changes the channel axis"), std::string::npos)
+  EXPECT_NE(f->fixed_reason.find("node 'expand' (Expand): changes the channel axis"),
+            std::string::npos)
       << f->fixed_reason;
 }
 
@@ -224,12 +231,14 @@ TEST(ChannelRoles, ArgMaxOverChannelsFixesThem) {
   test::set_int(am, "axis", 1);
   test::add_output(m, "y");
   const OnnxModel model = parse(m);
-  const auto flow = analyze_by_hand(model, {{"x", {1, 4, 3, 3}}, {"a_out", {1, 6, 3, 3}}, {"y", {1, 1, 3, 3}}},
-                                    {{"ArgMax", ChannelRole::reduce}});
+  const auto flow =
+      analyze_by_hand(model, {{"x", {1, 4, 3, 3}}, {"a_out", {1, 6, 3, 3}}, {"y", {1, 1, 3, 3}}},
+                      {{"ArgMax", ChannelRole::reduce}});
   const graph::ChannelSet* a = produced_by(flow, "a");
   ASSERT_NE(a, nullptr);
   EXPECT_TRUE(a->fixed);
-  EXPECT_NE(a->fixed_reason.find("reduces the batch or channel axis"), std::string::npos) << a->fixed_reason;
+  EXPECT_NE(a->fixed_reason.find("reduces the batch or channel axis"), std::string::npos)
+      << a->fixed_reason;
 }
 
 }  // namespace

@@ -20,7 +20,9 @@
 namespace onexn {
 namespace {
 
-OnnxModel parse(const onnx::ModelProto& m) { return OnnxModel::parse(test::serialize(m), "tiny-ct"); }
+OnnxModel parse(const onnx::ModelProto& m) {
+  return OnnxModel::parse(test::serialize(m), "tiny-ct");
+}
 
 const WeightedLayer& layer_named(const OnnxModel& model, const std::string& name) {
   for (const auto& l : model.weighted_layers())
@@ -48,8 +50,8 @@ Stored stored(const OnnxModel& model, const std::string& name) {
 
 // Whole 1xN blocks of a ConvTranspose weight zeroed, floor(blocks * p) of them, all else
 // bit-identical. Returns the number of zero blocks (p < 0: the count is not checked).
-int64_t expect_transposed_1xn(const Stored& before, const Stored& after, int64_t groups, int n, double p,
-                              const std::string& name) {
+int64_t expect_transposed_1xn(const Stored& before, const Stored& after, int64_t groups, int n,
+                              double p, const std::string& name) {
   const auto& d = before.dims;
   const int64_t c_in = d[0], out_pg = d[1], taps = d[2] * d[3];
   EXPECT_EQ(after.dims, d) << name;
@@ -64,8 +66,8 @@ int64_t expect_transposed_1xn(const Stored& before, const Stored& after, int64_t
           all_zero &= after.values[i] == 0.0f;
           all_same &= std::memcmp(&after.values[i], &before.values[i], sizeof(float)) == 0;
         }
-      EXPECT_TRUE(all_zero || all_same) << name << ": block at input " << c << ", outputs " << j0
-                                        << ".. is partly pruned";
+      EXPECT_TRUE(all_zero || all_same)
+          << name << ": block at input " << c << ", outputs " << j0 << ".. is partly pruned";
       ++blocks;
       zero_blocks += all_zero;
     }
@@ -101,7 +103,8 @@ TEST(ConvTransposeLayers, KindsAndOihwShapes) {
 
 TEST(ConvTransposeLayers, FirstWhenItSeesTheGraphInput) {
   onnx::ModelProto m = test::empty_model(4, 3, 3);
-  *m.mutable_graph()->add_initializer() = test::float_tensor("w", {4, 8, 3, 3}, test::random_values(288, 1));
+  *m.mutable_graph()->add_initializer() =
+      test::float_tensor("w", {4, 8, 3, 3}, test::random_values(288, 1));
   test::add_node(m, "ConvTranspose", "ct", {"x", "w"}, {"y"});
   test::add_output(m, "y");
   EXPECT_EQ(parse(m).weighted_layers().at(0).kind, LayerKind::first);
@@ -202,8 +205,9 @@ TEST(ConvTransposePruning, RecipeRuleAndGlobalRanking) {
   options.rules.clear();
   options.global_ranking = true;
   prune_model(global, options);
-  int64_t zero = expect_transposed_1xn(stored(original, "up.w"), stored(global, "up.w"), 1, 4, -1, "up") +
-                 expect_transposed_1xn(stored(original, "up_g.w"), stored(global, "up_g.w"), 2, 4, -1, "up_g");
+  int64_t zero =
+      expect_transposed_1xn(stored(original, "up.w"), stored(global, "up.w"), 1, 4, -1, "up") +
+      expect_transposed_1xn(stored(original, "up_g.w"), stored(global, "up_g.w"), 2, 4, -1, "up_g");
   int64_t blocks = 8 * 2 + 6 * 2;  // up: 8 inputs x 2 runs; up_g: 6 inputs x 2 runs per group
   for (const char* conv : {"dil", "head"}) {
     const WeightedLayer& l = layer_named(global, conv);
@@ -214,7 +218,8 @@ TEST(ConvTransposePruning, RecipeRuleAndGlobalRanking) {
       for (int64_t c = 0; c < l.shape.c_in_per_group; ++c) {
         bool all_zero = true;
         for (int64_t o = g * 4; o < std::min<int64_t>(g * 4 + 4, l.shape.c_out); ++o)
-          for (int64_t t = 0; t < l.shape.taps(); ++t) all_zero &= w[l.shape.index(o, c, 0, 0) + t] == 0.0f;
+          for (int64_t t = 0; t < l.shape.taps(); ++t)
+            all_zero &= w[l.shape.index(o, c, 0, 0) + t] == 0.0f;
         zero += all_zero;
       }
   }

@@ -24,15 +24,19 @@ struct StoredShape {
   int64_t c_in, c_out_per_group, kh, kw, groups;
   int64_t taps() const { return kh * kw; }
   int64_t numel() const { return c_in * c_out_per_group * taps(); }
-  int64_t index(int64_t c, int64_t j, int64_t t) const { return (c * c_out_per_group + j) * taps() + t; }
-  WeightShape oihw() const { return WeightShape::transposed_conv(c_in, c_out_per_group, kh, kw, groups); }
+  int64_t index(int64_t c, int64_t j, int64_t t) const {
+    return (c * c_out_per_group + j) * taps() + t;
+  }
+  WeightShape oihw() const {
+    return WeightShape::transposed_conv(c_in, c_out_per_group, kh, kw, groups);
+  }
 };
 
 struct StoredBlock {
-  int64_t c;            // input channel (axis 0)
-  int64_t j0, rows;     // output channels j0 .. j0 + rows of axis 1
-  double score;         // mean |w|
-  int64_t out_group;    // output group across conv groups, for the balanced pattern
+  int64_t c;          // input channel (axis 0)
+  int64_t j0, rows;   // output channels j0 .. j0 + rows of axis 1
+  double score;       // mean |w|
+  int64_t out_group;  // output group across conv groups, for the balanced pattern
 };
 
 // Blocks in the order 1xN ranks them on ties: output group by output group (conv group by conv
@@ -61,7 +65,8 @@ void zero_block(std::vector<float>& w, const StoredShape& s, const StoredBlock& 
 }
 
 // Indices of the k lowest scores, ties to the lower index.
-std::vector<size_t> lowest(const std::vector<StoredBlock>& blocks, const std::vector<size_t>& among, int64_t k) {
+std::vector<size_t> lowest(const std::vector<StoredBlock>& blocks, const std::vector<size_t>& among,
+                           int64_t k) {
   std::vector<size_t> order = among;
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return blocks[a].score < blocks[b].score; });
@@ -69,13 +74,16 @@ std::vector<size_t> lowest(const std::vector<StoredBlock>& blocks, const std::ve
   return order;
 }
 
-int64_t floor_count(int64_t total, double p) { return static_cast<int64_t>(std::floor(double(total) * p + 1e-9)); }
+int64_t floor_count(int64_t total, double p) {
+  return static_cast<int64_t>(std::floor(double(total) * p + 1e-9));
+}
 
 std::vector<float> reference_1xn(std::vector<float> w, const StoredShape& s, int n, double p) {
   const auto blocks = stored_blocks(w, s, n);
   std::vector<size_t> all(blocks.size());
   std::iota(all.begin(), all.end(), size_t{0});
-  for (size_t b : lowest(blocks, all, floor_count(static_cast<int64_t>(blocks.size()), p))) zero_block(w, s, blocks[b]);
+  for (size_t b : lowest(blocks, all, floor_count(static_cast<int64_t>(blocks.size()), p)))
+    zero_block(w, s, blocks[b]);
   return w;
 }
 
@@ -185,8 +193,10 @@ TEST(ConvTransposeMask, GlobalRankingCountsTransposedBlocksLikeConvBlocks) {
   int64_t conv_zeroed = 0;
   for (size_t k = 0; k < scores.size(); ++k) {
     if (scores[k] > threshold) continue;
-    if (k < 12) ++conv_zeroed;
-    else zero_block(expected, ct, ct_blocks[k - 12]);
+    if (k < 12)
+      ++conv_zeroed;
+    else
+      zero_block(expected, ct, ct_blocks[k - 12]);
   }
   EXPECT_EQ(got, expected);
   EXPECT_EQ(std::count(masks[0].begin(), masks[0].end(), uint8_t{0}), conv_zeroed * 36);
@@ -204,7 +214,8 @@ TEST(ConvTransposeLayout, OihwViewPutsOutputChannelsFirst) {
     for (int64_t j = 0; j < 4; ++j)
       for (int64_t t = 0; t < 6; ++t) {
         const int64_t g = c / 3, out = g * 4 + j, in = c % 3;
-        ASSERT_EQ(oihw[o.index(out, in, 0, 0) + t], w[s.index(c, j, t)]) << c << " " << j << " " << t;
+        ASSERT_EQ(oihw[o.index(out, in, 0, 0) + t], w[s.index(c, j, t)])
+            << c << " " << j << " " << t;
       }
   EXPECT_EQ(iohw_from_oihw(oihw, o), w);
   EXPECT_THROW(oihw_from_iohw(std::vector<float>(5), o), InvalidArgument);
