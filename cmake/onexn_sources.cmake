@@ -54,6 +54,8 @@ set(ONEXN_CORE_SOURCES
   src/runtime/ops/tensor_ops.cpp
   src/runtime/ops/linear_ops.cpp
   src/runtime/ops/normalization_ops.cpp
+  src/runtime/ops/op_resample.cpp
+  src/runtime/ops/resize_ops.cpp
   # tensors on disk
   src/graph/npy.cpp
   src/graph/tensor_pb_write.cpp

@@ -27,6 +27,7 @@ const OpTable& op_table() {
     register_tensor_ops(t);
     register_linear_ops(t);
     register_normalization_ops(t);
+    register_resize_ops(t);
     return t;
   }();
   return table;

@@ -13,5 +13,6 @@ void register_tensor_ops(OpTable& t);        // Shape Gather Unsqueeze Squeeze C
                                              // Flatten Transpose Pad
 void register_linear_ops(OpTable& t);        // Gemm MatMul
 void register_normalization_ops(OpTable& t);  // BatchNormalization Softmax
+void register_resize_ops(OpTable& t);         // Resize Upsample
 
 }  // namespace onexn::runtime
