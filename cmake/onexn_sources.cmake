@@ -56,6 +56,7 @@ set(ONEXN_CORE_SOURCES
   src/runtime/ops/normalization_ops.cpp
   src/runtime/ops/op_resample.cpp
   src/runtime/ops/resize_ops.cpp
+  src/runtime/ops/reduce_ops.cpp
   # tensors on disk
   src/graph/npy.cpp
   src/graph/tensor_pb_write.cpp

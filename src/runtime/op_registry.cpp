@@ -28,6 +28,7 @@ const OpTable& op_table() {
     register_linear_ops(t);
     register_normalization_ops(t);
     register_resize_ops(t);
+    register_reduce_ops(t);
     return t;
   }();
   return table;

@@ -8,11 +8,13 @@ namespace onexn::runtime {
 void register_conv_ops(OpTable& t);          // Conv (conv_op.cpp)
 void register_elementwise_ops(OpTable& t);   // Relu Clip Sigmoid HardSigmoid HardSwish Add Sub Mul Div
                                              // Identity Dropout Cast
-void register_pooling_ops(OpTable& t);       // MaxPool AveragePool GlobalAveragePool ReduceMean
+void register_pooling_ops(OpTable& t);       // MaxPool AveragePool GlobalAveragePool
 void register_tensor_ops(OpTable& t);        // Shape Gather Unsqueeze Squeeze Concat Split Slice Reshape
                                              // Flatten Transpose Pad
 void register_linear_ops(OpTable& t);        // Gemm MatMul
 void register_normalization_ops(OpTable& t);  // BatchNormalization Softmax
 void register_resize_ops(OpTable& t);         // Resize Upsample
+void register_reduce_ops(OpTable& t);         // ReduceSum Mean Max Min Prod L1 L2 SumSquare LogSum
+                                              // LogSumExp ArgMax ArgMin
 
 }  // namespace onexn::runtime
