@@ -57,6 +57,8 @@ set(ONEXN_CORE_SOURCES
   src/runtime/ops/op_resample.cpp
   src/runtime/ops/resize_ops.cpp
   src/runtime/ops/reduce_ops.cpp
+  src/runtime/ops/index_ops.cpp
+  src/runtime/ops/fill_ops.cpp
   # tensors on disk
   src/graph/npy.cpp
   src/graph/tensor_pb_write.cpp

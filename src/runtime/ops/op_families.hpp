@@ -14,7 +14,11 @@ void register_tensor_ops(OpTable& t);        // Shape Gather Unsqueeze Squeeze C
 void register_linear_ops(OpTable& t);        // Gemm MatMul
 void register_normalization_ops(OpTable& t);  // BatchNormalization Softmax
 void register_resize_ops(OpTable& t);         // Resize Upsample
-void register_reduce_ops(OpTable& t);         // ReduceSum Mean Max Min Prod L1 L2 SumSquare LogSum
-                                              // LogSumExp ArgMax ArgMin
+void register_reduce_ops(OpTable& t);         // ReduceSum ReduceMean ReduceMax ReduceMin ReduceProd
+                                              // ReduceL1 ReduceL2 ReduceSumSquare ReduceLogSum
+                                              // ReduceLogSumExp ArgMax ArgMin
+void register_index_ops(OpTable& t);          // GatherElements Expand Tile DepthToSpace
+                                              // SpaceToDepth
+void register_fill_ops(OpTable& t);           // ConstantOfShape Range Size
 
 }  // namespace onexn::runtime
