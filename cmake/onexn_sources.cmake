@@ -59,6 +59,7 @@ set(ONEXN_CORE_SOURCES
   src/runtime/ops/reduce_ops.cpp
   src/runtime/ops/index_ops.cpp
   src/runtime/ops/fill_ops.cpp
+  src/runtime/ops/sample_norm_ops.cpp
   # tensors on disk
   src/graph/npy.cpp
   src/graph/tensor_pb_write.cpp

@@ -31,6 +31,7 @@ const OpTable& op_table() {
     register_reduce_ops(t);
     register_index_ops(t);
     register_fill_ops(t);
+    register_sample_norm_ops(t);
     return t;
   }();
   return table;

@@ -108,6 +108,8 @@ const std::map<std::string, int> kMinimumRan = {
     {"HardSigmoid", 3},
     {"HardSwish", 1},
     {"Identity", 1},
+    {"InstanceNormalization", 2},
+    {"LayerNormalization", 19},
     {"MatMul", 3},
     {"MaxPool", 11},
     {"Mul", 3},

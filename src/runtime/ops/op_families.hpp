@@ -20,5 +20,6 @@ void register_reduce_ops(OpTable& t);         // ReduceSum ReduceMean ReduceMax 
 void register_index_ops(OpTable& t);          // GatherElements Expand Tile DepthToSpace
                                               // SpaceToDepth
 void register_fill_ops(OpTable& t);           // ConstantOfShape Range Size
+void register_sample_norm_ops(OpTable& t);    // InstanceNormalization LayerNormalization
 
 }  // namespace onexn::runtime

@@ -160,6 +160,7 @@ void reduce(const ReduceLayout& l, const T* x, T* y, int threads) {
   using Acc = typename Op::Acc;
   const size_t nk = l.kept_size.size(), nr = l.reduced_size.size();
   const int64_t work = l.outputs * l.count;
+  if (l.outputs == 0) return;
   if (l.count == 0) {  // an empty input: the reduction of nothing (0 for sums, NaN for means)
     std::fill_n(y, l.outputs, Op::finish(Op::init(), 0));
     return;
