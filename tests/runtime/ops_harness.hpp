@@ -33,11 +33,13 @@ class OneNode {
   OneNode& outputs(int n);                        // number of outputs (default 1)
   OneNode& omit_output(int k);                    // output k omitted ("")
   bool empty() const { return inputs_.empty(); }  // no inputs yet
+  OneNode& replace_input(size_t k, Constant data);  // new data for input k, same kind
 
   OneNode& attr(const std::string& name, int64_t v);
   OneNode& attr(const std::string& name, int v) { return attr(name, int64_t{v}); }
   OneNode& attr(const std::string& name, float v);
   OneNode& attr(const std::string& name, std::vector<int64_t> v);
+  OneNode& attr(const std::string& name, std::vector<float> v);
   OneNode& attr(const std::string& name, const std::string& v);
   OneNode& attr(const std::string& name, const char* v) { return attr(name, std::string(v)); }
 
