@@ -81,6 +81,10 @@ OneNode& OneNode::attr(const std::string& name, std::vector<float> v) {
   attrs_[name] = a;
   return *this;
 }
+OneNode& OneNode::attr_value(const std::string& name, graph::Attribute a) {
+  attrs_[name] = std::move(a);
+  return *this;
+}
 OneNode& OneNode::replace_input(size_t k, Constant data) {
   inputs_.at(k).data = std::move(data);
   return *this;

@@ -40,6 +40,7 @@ class OneNode {
   OneNode& attr(const std::string& name, float v);
   OneNode& attr(const std::string& name, std::vector<int64_t> v);
   OneNode& attr(const std::string& name, std::vector<float> v);
+  OneNode& attr_value(const std::string& name, graph::Attribute a);  // any kind (tensors)
   OneNode& attr(const std::string& name, const std::string& v);
   OneNode& attr(const std::string& name, const char* v) { return attr(name, std::string(v)); }
 
