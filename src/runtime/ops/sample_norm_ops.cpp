@@ -20,6 +20,14 @@ using graph::Graph;
 using graph::Node;
 using ops::kParallelMin;
 
+// epsilon, which must be >= 0 (0 is PyTorch's way to ask for none).
+double read_epsilon(const Graph& g, const Node& node) {
+  const float eps = node.attr_float("epsilon", 1e-5f);
+  if (!(eps >= 0.0f) || !std::isfinite(eps))
+    fail(g, node, fmt::format("attribute 'epsilon' = {} is not a finite value >= 0", eps));
+  return eps;
+}
+
 // Mean and 1 / sqrt(variance + eps) of n floats (NaN for an empty row).
 void row_statistics(const float* x, int64_t n, double eps, double& mean, double& inv_std) {
   double s = 0.0;
@@ -38,6 +46,7 @@ void row_statistics(const float* x, int64_t n, double eps, double& mean, double&
 void infer_instance_norm(Graph& g, const Node& node) {
   ops::check_attrs(g, node, {"epsilon"});
   ops::check_arity(g, node, 3, 3, 1, 1);
+  read_epsilon(g, node);
   static constexpr const char* kRoles[] = {"input 0 (input)", "input 1 (scale)", "input 2 (B)"};
   for (size_t k = 0; k < 3; ++k) ops::require_type(g, node, k, DataType::f32, kRoles[k]);
   const Shape& x = input_value(g, node, 0).shape;
@@ -60,7 +69,7 @@ void infer_instance_norm(Graph& g, const Node& node) {
 std::unique_ptr<OpKernel> create_instance_norm(const Graph& g, const Node& node) {
   const Shape& x = input_value(g, node, 0).shape;
   const int64_t channels = x[1], planes = x[0] * x[1], inner = ops::product(x, 2, x.size());
-  const double eps = node.attr_float("epsilon", 1e-5f);
+  const double eps = read_epsilon(g, node);
   return ops::make_kernel(
       fmt::format("instance norm {} planes of {}", planes, inner),
       [channels, planes, inner, eps](std::span<const TensorView> in,
@@ -117,6 +126,7 @@ LayerNormPlan layer_norm_plan(const Graph& g, const Node& node) {
   if (rank == 0) fail(g, node, "input 0 (X) is a scalar; LayerNormalization needs rank >= 1");
   const int64_t axis =
       ops::normalize_axis(g, node, node.attr_int("axis", -1), rank, "attribute 'axis'");
+  read_epsilon(g, node);
   const int64_t stash = node.attr_int("stash_type", 1);
   if (stash != 1) {
     fail(g, node,
@@ -156,7 +166,7 @@ void infer_layer_norm(Graph& g, const Node& node) {
 
 std::unique_ptr<OpKernel> create_layer_norm(const Graph& g, const Node& node) {
   const LayerNormPlan p = layer_norm_plan(g, node);
-  const double eps = node.attr_float("epsilon", 1e-5f);
+  const double eps = read_epsilon(g, node);
   const bool want_mean = ops::has_output(node, 1), want_inv = ops::has_output(node, 2);
   return ops::make_kernel(
       fmt::format("layer norm {} rows of {}", p.rows, p.length),
