@@ -4,7 +4,9 @@
 //     inputs, through the Resize attributes torch.onnx writes for each mode;
 //   - a plain element-by-element implementation of ONNX's reference algorithm (recursive over
 //     axes, neighbours picked from the edge-padded axis) for every mode, coordinate mode and
-//     nearest mode, ranks 1 to 4, scales and sizes, constant and run-time roi, int64 data.
+//     nearest mode, ranks 1 to 4, scales and sizes, constant and run-time roi, int64 data; where
+//     ONNX Runtime departs from it (axes of scale 1 stay as they are; align_corners with the
+//     integer output length), the reference does as ONNX Runtime.
 // Plus the legacy forms (Upsample-7 / 9, Resize-10), 1 vs 2 threads on large planes, folding,
 // and malformed nodes failing with messages that name the node.
 #include <fmt/format.h>
@@ -77,7 +79,10 @@ double keys(double s, double a) {
 double ref_value(const RefResize& r, const std::vector<float>& x, const V& out_pos, size_t d,
                  V& in_pos) {
   if (d == r.in.size()) return x[ravel(in_pos, r.in)];
-  const double xo = ref_original(r, d, out_pos[d]);
+  // As ONNX Runtime: an axis of scale 1 is left as it is (tf_half_pixel_for_nn would shift it).
+  const bool kept =
+      r.in[d] == r.out[d] && r.scales[d] == 1.0 && r.coordinates != "tf_crop_and_resize";
+  const double xo = kept ? double(out_pos[d]) : ref_original(r, d, out_pos[d]);
   const int64_t len = r.in[d];
   if (r.coordinates == "tf_crop_and_resize" && (xo < 0 || xo > double(len - 1)))
     return r.extrapolation;

@@ -75,8 +75,14 @@ ResampleAxis make_resample_axis(const ResampleOptions& options, const ResampleAx
   std::vector<uint8_t> outside(spec.out, 0);
   bool any_outside = false, single = true;  // single: at most one nonzero tap everywhere
   const double last = static_cast<double>(spec.in - 1);
+  // An axis left as it is (scale 1) keeps its positions. Every coordinate mode but two maps it
+  // so anyway; tf_half_pixel_for_nn would shift it by half a position (and nearest with ceil
+  // would read the next channel), which ONNX Runtime does not do. tf_crop_and_resize may crop it.
+  const bool kept = spec.in == spec.out && spec.scale == 1.0 &&
+                    options.coordinates != CoordinateMode::tf_crop_and_resize;
   for (int64_t o = 0; o < spec.out; ++o) {
-    double x = resample_source_coordinate(options.coordinates, o, spec);
+    double x =
+        kept ? static_cast<double>(o) : resample_source_coordinate(options.coordinates, o, spec);
     if (options.coordinates == CoordinateMode::tf_crop_and_resize && !(x >= 0.0 && x <= last)) {
       outside[o] = 1;  // TensorFlow's CropAndResize: the extrapolation value, no taps
       any_outside = true;
