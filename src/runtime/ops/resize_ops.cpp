@@ -128,6 +128,8 @@ ResizeSetup resize_setup(const Graph& g, const Node& node) {
     o.coordinates = parse_coordinates(g, node);
     o.nearest = parse_nearest(g, node);
     o.cubic_a = node.attr_float("cubic_coeff_a", -0.75f);
+    if (!std::isfinite(o.cubic_a))
+      fail(g, node, fmt::format("attribute 'cubic_coeff_a' = {} is not finite", o.cubic_a));
     const int64_t exclude = node.attr_int("exclude_outside", 0);
     if (exclude != 0 && exclude != 1)
       fail(g, node, fmt::format("attribute 'exclude_outside' = {} is not 0 or 1", exclude));
@@ -166,17 +168,15 @@ ResizeSetup resize_setup(const Graph& g, const Node& node) {
          : upsample ? "scales are missing (attribute 'scales' before opset 9, input 1 from opset 9)"
                     : "has neither scales nor sizes (an empty or omitted input does not count)");
   }
-  const std::vector<int64_t>& given_sizes = sizes;
   if (has_scales && static_cast<int64_t>(scales.size()) != rank) {
     fail(g, node,
          fmt::format("scales [{}] have {} values for input shape {} (rank {})",
                      fmt::join(scales, ", "), scales.size(), graph::shape_string(x.shape), rank));
   }
-  if (has_sizes && static_cast<int64_t>(given_sizes.size()) != rank) {
+  if (has_sizes && static_cast<int64_t>(sizes.size()) != rank) {
     fail(g, node,
          fmt::format("sizes [{}] have {} values for input shape {} (rank {})",
-                     fmt::join(given_sizes, ", "), given_sizes.size(), graph::shape_string(x.shape),
-                     rank));
+                     fmt::join(sizes, ", "), sizes.size(), graph::shape_string(x.shape), rank));
   }
   for (int64_t d = 0; d < rank; ++d) {
     ops::ResampleAxisSpec a;
@@ -198,10 +198,9 @@ ResizeSetup resize_setup(const Graph& g, const Node& node) {
       a.out = static_cast<int64_t>(n);
       a.scale = sc;
     } else {
-      a.out = given_sizes[d];
+      a.out = sizes[d];
       if (a.out < 0)
-        fail(g, node,
-             fmt::format("sizes [{}] have a negative value", fmt::join(given_sizes, ", ")));
+        fail(g, node, fmt::format("sizes [{}] have a negative value", fmt::join(sizes, ", ")));
       a.scale = a.in > 0 ? static_cast<double>(a.out) / static_cast<double>(a.in) : 1.0;
     }
     if (a.in == 0 && a.out > 0) {
@@ -215,7 +214,6 @@ ResizeSetup resize_setup(const Graph& g, const Node& node) {
 
   // The region of interest, read by tf_crop_and_resize only.
   if (o.coordinates == CoordinateMode::tf_crop_and_resize) {
-    bool has_roi = false;
     if (!ops::has_input(node, 1) ||
         (input_value(g, node, 1).shape_known && graph::numel(input_value(g, node, 1).shape) == 0))
       fail(g, node, "coordinate_transformation_mode 'tf_crop_and_resize' needs input 1 (roi)");
@@ -227,9 +225,8 @@ ResizeSetup resize_setup(const Graph& g, const Node& node) {
           fmt::format("input 1 (roi) has shape {}, expected {} values (starts and ends of {} axes)",
                       graph::shape_string(roi.shape), 2 * rank, rank));
     }
-    has_roi = roi.constant.has_value();
-    s.roi_at_run_time = !has_roi;
-    if (has_roi) {
+    s.roi_at_run_time = !roi.constant;
+    if (roi.constant) {
       for (int64_t d = 0; d < rank; ++d) {
         s.axes[d].roi_start = roi.constant->f[d];
         s.axes[d].roi_end = roi.constant->f[d + rank];
