@@ -33,7 +33,9 @@ class OneNode {
   OneNode& outputs(int n);                        // number of outputs (default 1)
   OneNode& omit_output(int k);                    // output k omitted ("")
   bool empty() const { return inputs_.empty(); }  // no inputs yet
-  OneNode& replace_input(size_t k, Constant data);  // new data for input k, same kind
+
+  // New data for input k, which stays run-time or constant.
+  OneNode& replace_input(size_t k, Constant data);
 
   OneNode& attr(const std::string& name, int64_t v);
   OneNode& attr(const std::string& name, int v) { return attr(name, int64_t{v}); }
