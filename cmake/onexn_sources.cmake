@@ -62,6 +62,12 @@ set(ONEXN_CORE_SOURCES
   src/runtime/ops/op_binary.cpp
   src/runtime/ops/math_ops.cpp
   src/runtime/ops/logic_ops.cpp
+  src/runtime/ops/op_resample.cpp
+  src/runtime/ops/resize_ops.cpp
+  src/runtime/ops/reduce_ops.cpp
+  src/runtime/ops/index_ops.cpp
+  src/runtime/ops/fill_ops.cpp
+  src/runtime/ops/sample_norm_ops.cpp
   # tensors on disk
   src/graph/npy.cpp
   src/graph/tensor_pb_write.cpp

@@ -29,6 +29,11 @@ const OpTable& op_table() {
     register_normalization_ops(t);
     register_math_ops(t);
     register_logic_ops(t);
+    register_resize_ops(t);
+    register_reduce_ops(t);
+    register_index_ops(t);
+    register_fill_ops(t);
+    register_sample_norm_ops(t);
     return t;
   }();
   return table;

@@ -75,6 +75,21 @@ OneNode& OneNode::attr(const std::string& name, std::vector<int64_t> v) {
   attrs_[name] = a;
   return *this;
 }
+OneNode& OneNode::attr(const std::string& name, std::vector<float> v) {
+  graph::Attribute a;
+  a.kind = graph::Attribute::Kind::floats;
+  a.floats = std::move(v);
+  attrs_[name] = a;
+  return *this;
+}
+OneNode& OneNode::attr_value(const std::string& name, graph::Attribute a) {
+  attrs_[name] = std::move(a);
+  return *this;
+}
+OneNode& OneNode::replace_input(size_t k, Constant data) {
+  inputs_.at(k).data = std::move(data);
+  return *this;
+}
 OneNode& OneNode::attr(const std::string& name, const std::string& v) {
   graph::Attribute a;
   a.kind = graph::Attribute::Kind::string;

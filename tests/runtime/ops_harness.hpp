@@ -34,10 +34,15 @@ class OneNode {
   OneNode& omit_output(int k);                    // output k omitted ("")
   bool empty() const { return inputs_.empty(); }  // no inputs yet
 
+  // New data for input k, which stays run-time or constant.
+  OneNode& replace_input(size_t k, Constant data);
+
   OneNode& attr(const std::string& name, int64_t v);
   OneNode& attr(const std::string& name, int v) { return attr(name, int64_t{v}); }
   OneNode& attr(const std::string& name, float v);
   OneNode& attr(const std::string& name, std::vector<int64_t> v);
+  OneNode& attr(const std::string& name, std::vector<float> v);
+  OneNode& attr_value(const std::string& name, graph::Attribute a);  // any kind (tensors)
   OneNode& attr(const std::string& name, const std::string& v);
   OneNode& attr(const std::string& name, const char* v) { return attr(name, std::string(v)); }
 

@@ -90,6 +90,23 @@ const std::vector<OpSpec> kOps = {
     {"Min", 1, 4, 1, {}},
     {"Sum", 1, 4, 1, {}},
     {"Mean", 1, 4, 1, {}},
+    {"Resize", 1, 4, 1, {"mode", "coordinate_transformation_mode", "nearest_mode"}},
+    {"Upsample", 1, 2, 1, {"mode", "scales"}},
+    {"ReduceSum", 1, 2, 1, {"axes", "keepdims", "noop_with_empty_axes"}},
+    {"ReduceMax", 1, 2, 1, {"axes", "keepdims"}},
+    {"ReduceL2", 1, 2, 1, {"axes", "keepdims"}},
+    {"ReduceLogSumExp", 1, 2, 1, {"axes", "keepdims"}},
+    {"ArgMax", 1, 1, 1, {"axis", "keepdims", "select_last_index"}},
+    {"GatherElements", 2, 2, 1, {"axis"}},
+    {"Expand", 2, 2, 1, {}},
+    {"Tile", 2, 2, 1, {}},
+    {"DepthToSpace", 1, 1, 1, {"blocksize", "mode"}},
+    {"SpaceToDepth", 1, 1, 1, {"blocksize"}},
+    {"ConstantOfShape", 1, 1, 1, {"value"}},
+    {"Range", 3, 3, 1, {}},
+    {"Size", 1, 1, 1, {}},
+    {"InstanceNormalization", 3, 3, 1, {"epsilon"}},
+    {"LayerNormalization", 2, 3, 3, {"axis", "epsilon", "stash_type"}},
 };
 
 TEST(OpsRobustness, MalformedNodesFailCleanly) {
@@ -102,7 +119,7 @@ TEST(OpsRobustness, MalformedNodesFailCleanly) {
   };
   int accepted = 0, rejected = 0;
   std::map<std::string, int> accepted_by_op;
-  for (int trial = 0; trial < 45000; ++trial) {
+  for (int trial = 0; trial < 70000; ++trial) {
     const OpSpec& spec = kOps[trial % kOps.size()];
     const std::string& op = spec.op;
     OneNode n(op, pick(0, 3) == 0 ? pick(1, 12) : pick(13, 18));
@@ -161,6 +178,58 @@ TEST(OpsRobustness, MalformedNodesFailCleanly) {
       if (pick(0, 1)) n.constant(floats({}, {0.5f}));
       const char* modes[] = {"constant", "reflect", "edge"};
       n.attr("mode", modes[pick(0, 2)]);
+    } else if (plausible && (op == "Resize" || op == "Upsample")) {
+      Shape x;
+      for (int d = 0, r = pick(1, 4); d < r; ++d) x.push_back(dim());
+      const int r = int(x.size());
+      n.input(random_floats(x, trial));
+      std::vector<float> scales;  // sometimes one too many
+      for (int d = 0, k = pick(0, 5) == 0 ? r + 1 : r; d < k; ++d)
+        scales.push_back(float(pick(1, 8)) * 0.5f);
+      if (op == "Resize" && pick(0, 1)) n.omitted();  // roi (opset >= 11)
+      if (op == "Resize" && pick(0, 2) == 0) {
+        n.omitted().constant(ints({r}, small_ints(r, 0, 6)));
+      } else {
+        n.constant(floats({int64_t(scales.size())}, scales));
+      }
+      const char* modes[] = {"nearest", "linear", "cubic"};
+      n.attr("mode", modes[pick(0, 2)]);
+    } else if (plausible && (op == "DepthToSpace" || op == "SpaceToDepth")) {
+      n.input(random_floats({dim(), 4 * pick(0, 2), 2 * pick(0, 2), 2 * pick(0, 2)}, trial));
+      n.attr("blocksize", int64_t(pick(0, 3)));
+    } else if (plausible && (op == "LayerNormalization" || op == "InstanceNormalization")) {
+      Shape x;
+      for (int d = 0, r = pick(1, 4); d < r; ++d) x.push_back(dim());
+      n.input(random_floats(x, trial));
+      const Shape p = op == "LayerNormalization" ? Shape{x.back()} : Shape{x.size() > 1 ? x[1] : 1};
+      for (int k = 0; k < (op == "LayerNormalization" ? pick(1, 2) : 2); ++k) {
+        if (pick(0, 1)) {
+          n.constant(random_floats(p, trial + k));
+        } else {
+          n.input(random_floats(p, trial + k));
+        }
+      }
+    } else if (plausible && (op == "Expand" || op == "Tile" || op == "GatherElements")) {
+      Shape x;
+      for (int d = 0, r = pick(1, 4); d < r; ++d) x.push_back(dim());
+      const int r = int(x.size());
+      n.input(random_floats(x, trial));
+      if (op == "GatherElements") {
+        Shape is = x;
+        for (auto& d : is) d = std::min<int64_t>(d, pick(0, 3));
+        n.constant(ints(is, small_ints(int(graph::numel(is)), -2, 2)));
+      } else {
+        n.constant(ints({r}, small_ints(r, op == "Tile" ? -1 : 0, 3)));
+      }
+    } else if (plausible && op == "ConstantOfShape") {
+      const int r = pick(0, 3);
+      n.constant(ints({r}, small_ints(r, -1, 4)));
+    } else if (plausible && op == "Range") {
+      const bool f = pick(0, 1);
+      for (int k = 0; k < 3; ++k) {
+        const int v = pick(-6, 6);
+        n.constant(f ? floats({}, {float(v) * 0.5f}) : ints({}, {int64_t(v)}));
+      }
     }
     const int inputs = !n.empty()        ? 0
                        : pick(0, 9) == 0 ? pick(0, 6)
@@ -250,7 +319,8 @@ TEST(OpsRobustness, MalformedNodesFailCleanly) {
           if (id >= 0 && graph::numel(g.value(id).shape) == 0) input_nan = true;
         // Sqrt, Log and Pow of negative values are NaN.
         if (op != "Div" && op != "ReduceMean" && op != "GlobalAveragePool" && op != "Softmax" &&
-            op != "BatchNormalization" && op != "Sqrt" && op != "Log" && op != "Pow" &&
+            op != "BatchNormalization" && op != "LayerNormalization" &&
+            op != "InstanceNormalization" && op != "Sqrt" && op != "Log" && op != "Pow" &&
             !input_nan) {
           for (float v : c.f) written &= !std::isnan(v);
         }

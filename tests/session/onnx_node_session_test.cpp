@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <set>
 
 #include "onexn/error.hpp"
 #include "onexn/file_io.hpp"
@@ -28,6 +29,13 @@ bool read_proto(const fs::path& p, onnx::TensorProto& t) {
   return t.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
 }
 
+// Cases where onexn computes what ONNX Runtime and PyTorch compute, not ONNX's reference (Resize
+// with align_corners and scales that give no whole number of output positions):
+// tests/runtime/ops_onnx_node_test.cpp compares them with ONNX Runtime's outputs.
+const std::set<std::string> kOnnxRuntimeBehaviour = {
+    "test_resize_downsample_scales_cubic_align_corners",
+    "test_resize_downsample_scales_linear_align_corners"};
+
 TEST(OnnxNodeCases, RunThroughTheWholeRuntime) {
   const fs::path root = test::onnx_testdata_dir() / "node";
   ASSERT_TRUE(fs::is_directory(root)) << root;
@@ -38,6 +46,10 @@ TEST(OnnxNodeCases, RunThroughTheWholeRuntime) {
   std::sort(cases.begin(), cases.end());
   for (const fs::path& dir : cases) {
     const std::string name = dir.filename().string();
+    if (kOnnxRuntimeBehaviour.count(name)) {
+      ++skipped["onexn follows ONNX Runtime, not ONNX's reference (see ops_onnx_node_test)"];
+      continue;
+    }
     onnx::ModelProto m = OnnxModel::load(dir / "model.onnx").proto();
     std::string unsupported;
     for (const auto& n : m.graph().node())
@@ -103,7 +115,7 @@ TEST(OnnxNodeCases, RunThroughTheWholeRuntime) {
   for (const auto& [op, n] : ran_by_op) std::cout << " " << op << " " << n;
   std::cout << "\n";
   for (const auto& [why, n] : skipped) std::cout << "  skipped " << n << ": " << why << "\n";
-  EXPECT_GE(ran, 170);
+  EXPECT_GE(ran, 218);
   EXPECT_GE(ran_by_op["Conv"], 6);
   EXPECT_GE(ran_by_op["ConvTranspose"], 9);  // every 1-D and 2-D case
 }

@@ -1,5 +1,5 @@
-// Pooling and reduction: MaxPool, AveragePool (1-D and 2-D windows over NC[H]W), GlobalAveragePool
-// and ReduceMean. Float32 only.
+// Pooling: MaxPool, AveragePool (1-D and 2-D windows over NC[H]W) and GlobalAveragePool. Float32
+// only. ReduceMean is with the other reductions in reduce_ops.cpp.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -343,103 +343,6 @@ std::unique_ptr<OpKernel> create_global_average_pool(const Graph& g, const Node&
                           });
 }
 
-// ---- ReduceMean --------------------------------------------------------------------------------
-// Axes from the attribute (opset < 18) or the optional constant input 1 (opset 18); none means
-// all axes, unless noop_with_empty_axes = 1.
-
-struct ReducePlan {
-  Shape in, out;              // out as if keepdims = 1
-  std::vector<bool> reduced;  // per input dim
-  bool noop = false;
-};
-
-ReducePlan reduce_plan(const Graph& g, const Node& node) {
-  ops::check_attrs(g, node, {"axes", "keepdims", "noop_with_empty_axes"});
-  ops::check_arity(g, node, 1, 2, 1, 1);
-  ops::require_type(g, node, 0, DataType::f32, "input 0 (data)");
-  const Shape& x = input_value(g, node, 0).shape;
-  const int64_t rank = static_cast<int64_t>(x.size());
-  std::vector<int64_t> axes;
-  if (node.has_attr("axes") && ops::has_input(node, 1)) {
-    fail(g, node, "has both attribute 'axes' (opset < 18) and input 1 (axes, opset 18)");
-  }
-  if (node.has_attr("axes")) axes = node.attr_ints("axes");
-  if (ops::has_input(node, 1)) axes = ops::constant_ints(g, node, 1, "input 1 (axes)");
-  for (const char* flag : {"keepdims", "noop_with_empty_axes"}) {
-    const int64_t v = node.attr_int(flag, flag[0] == 'k' ? 1 : 0);
-    if (v != 0 && v != 1) fail(g, node, fmt::format("attribute '{}' = {} is not 0 or 1", flag, v));
-  }
-  ReducePlan p;
-  p.in = x;
-  p.reduced.assign(rank, axes.empty());
-  if (axes.empty() && node.attr_int("noop_with_empty_axes", 0) == 1) {
-    p.noop = true;
-    p.reduced.assign(rank, false);
-  }
-  for (int64_t a : ops::normalize_axes(g, node, axes, rank, "axes")) p.reduced[a] = true;
-  p.out = x;
-  for (int64_t d = 0; d < rank; ++d) {
-    if (p.reduced[d]) p.out[d] = 1;
-  }
-  return p;
-}
-
-void infer_reduce_mean(Graph& g, const Node& node) {
-  const ReducePlan p = reduce_plan(g, node);
-  Shape out;
-  const bool keep = node.attr_int("keepdims", 1) == 1;
-  for (size_t d = 0; d < p.in.size(); ++d) {
-    if (!p.reduced[d] || keep) out.push_back(p.out[d]);
-  }
-  set_output(g, node, 0, DataType::f32, out);
-}
-
-std::unique_ptr<OpKernel> create_reduce_mean(const Graph& g, const Node& node) {
-  const ReducePlan p = reduce_plan(g, node);
-  const int64_t n_in = graph::numel(p.in), n_out = graph::numel(p.out);
-  if (p.noop) return ops::make_copy_kernel(g, node, "copy (no axes)");
-  // The reduced dims form a trailing block: means of contiguous blocks.
-  size_t first_reduced = p.in.size();
-  while (first_reduced > 0 && (p.reduced[first_reduced - 1] || p.in[first_reduced - 1] == 1))
-    --first_reduced;
-  bool trailing = true;
-  for (size_t d = 0; d < first_reduced; ++d) trailing &= !p.reduced[d] || p.in[d] == 1;
-  if (trailing) {
-    const int64_t inner = ops::product(p.in, first_reduced, p.in.size());
-    return ops::make_kernel(fmt::format("mean of {} blocks of {}", n_out, inner),
-                            [n_out, inner](std::span<const TensorView> in,
-                                           std::span<const TensorView> out, const RunContext& ctx) {
-                              block_means(in[0].f, out[0].f, n_out, inner, ctx.threads);
-                            });
-  }
-  // General case: one pass over the input in order, each element added to its output's sum.
-  const Shape out_strides = ops::strides_of(p.out);
-  Shape acc_strides(p.in.size());
-  for (size_t d = 0; d < p.in.size(); ++d) acc_strides[d] = p.reduced[d] ? 0 : out_strides[d];
-  const int64_t count = n_out > 0 ? n_in / n_out : 0;
-  const Shape dims = p.in;
-  return ops::make_kernel(
-      fmt::format("mean over {} of {} elements", count, n_in),
-      [dims, acc_strides, n_in, n_out, count](std::span<const TensorView> in,
-                                              std::span<const TensorView> out, const RunContext&) {
-        std::vector<double> acc(n_out, 0.0);
-        std::vector<int64_t> idx(dims.size(), 0);
-        int64_t o = 0;
-        for (int64_t k = 0; k < n_in; ++k) {
-          acc[o] += in[0].f[k];
-          // Odometer step over dims, keeping the output offset o in step.
-          for (size_t d = dims.size(); d-- > 0;) {
-            o += acc_strides[d];
-            if (++idx[d] < dims[d]) break;
-            o -= acc_strides[d] * dims[d];
-            idx[d] = 0;
-          }
-        }
-        for (int64_t j = 0; j < n_out; ++j)
-          out[0].f[j] = static_cast<float>(acc[j] / static_cast<double>(count));
-      });
-}
-
 }  // namespace
 
 void register_pooling_ops(OpTable& t) {
@@ -447,7 +350,6 @@ void register_pooling_ops(OpTable& t) {
   add_op(t, "AveragePool", {infer_pool, create_pool, ChannelRole::spatial});
   add_op(t, "GlobalAveragePool",
          {infer_global_average_pool, create_global_average_pool, ChannelRole::spatial});
-  add_op(t, "ReduceMean", {infer_reduce_mean, create_reduce_mean, ChannelRole::reduce});
 }
 
 }  // namespace onexn::runtime
