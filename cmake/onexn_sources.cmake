@@ -32,6 +32,8 @@ set(ONEXN_CORE_SOURCES
   src/graph/model_pruning.cpp
   src/graph/file_io.cpp
   src/graph/ir.cpp
+  src/graph/onnx_constant.cpp
+  src/graph/onnx_node_order.cpp
   src/graph/onnx_import.cpp
   src/graph/passes/passes.cpp
   # graph-wide rearrangement and pruning recipes
@@ -42,6 +44,7 @@ set(ONEXN_CORE_SOURCES
   src/runtime/prepare.cpp
   src/runtime/conv_op.cpp
   src/runtime/plan.cpp
+  src/runtime/plan_cache.cpp
   src/runtime/session.cpp
   # runtime ops
   src/runtime/ops/op_util.cpp

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "graph/onnx_constant.hpp"
 #include "onexn/error.hpp"
 #include "onexn/file_io.hpp"
 #include "onexn/tensor_file.hpp"
@@ -70,22 +71,37 @@ void set_tensor_floats(onnx::TensorProto& t, std::span<const float> values) {
 
 }  // namespace detail
 
-int64_t FloatTensor::numel() const {
+int64_t Tensor::numel() const {
   int64_t n = 1;
   for (int64_t d : dims) n *= d;
   return n;
 }
 
-FloatTensor read_tensor_pb(const std::filesystem::path& path) {
+const char* to_string(ElementType t) {
+  switch (t) {
+    case ElementType::float32: return "float32";
+    case ElementType::int64: return "int64";
+    case ElementType::boolean: return "bool";
+  }
+  return "?";
+}
+
+Tensor read_tensor_pb(const std::filesystem::path& path) {
   const std::vector<uint8_t> bytes = read_file(path);
   onnx::TensorProto t;
   if (!t.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     throw Error("'" + path.string() + "' is not an ONNX TensorProto file (protobuf parse failed)");
   }
-  FloatTensor out;
+  graph::Constant c = graph::to_constant(t, "'" + path.string() + "'");
+  Tensor out;
   out.name = t.name();
-  out.dims.assign(t.dims().begin(), t.dims().end());
-  out.data = detail::tensor_floats(t, "'" + path.string() + "'");
+  out.dims = std::move(c.shape);
+  if (c.type == graph::DataType::f32) {
+    out.data = std::move(c.f);
+  } else {
+    out.type = t.data_type() == onnx::TensorProto::BOOL ? ElementType::boolean : ElementType::int64;
+    out.ints = std::move(c.i);
+  }
   return out;
 }
 

@@ -16,6 +16,12 @@ constexpr int64_t kAlignFloats = 16;  // 64 bytes
 
 int64_t aligned(int64_t floats) { return (std::max<int64_t>(floats, 1) + kAlignFloats - 1) / kAlignFloats * kAlignFloats; }
 
+// Arena space of an activation, in floats: an int64 element takes two.
+int64_t arena_floats_of(const graph::Value& v) {
+  const int64_t n = graph::numel(v.shape);
+  return v.type == DataType::i64 ? 2 * n : n;
+}
+
 // First-fit placement of values with lifetimes [first, last] (step indices) into one arena.
 // Values are placed in order of first use; a block is free again after its last use (an output
 // never shares memory with an input of the same step).
@@ -33,7 +39,7 @@ int64_t lay_out(const graph::Graph& g, const std::vector<int>& first, const std:
   int64_t peak = 0;
   for (int v : order) {
     live.remove_if([&](const Block& b) { return b.last < first[v]; });
-    const int64_t size = aligned(graph::numel(g.value(v).shape));
+    const int64_t size = aligned(arena_floats_of(g.value(v)));
     int64_t at = 0;
     auto it = live.begin();
     for (; it != live.end(); ++it) {
@@ -132,6 +138,9 @@ void execute_plan(const Plan& plan, float* arena, float* scratch, int threads, s
       auto& c = const_cast<graph::Constant&>(*val.constant);
       v.f = c.type == DataType::f32 ? c.f.data() : nullptr;
       v.i = c.type == DataType::i64 ? c.i.data() : nullptr;
+    } else if (val.type == DataType::i64) {
+      // Offsets are multiples of 64 bytes, so the int64 elements are aligned.
+      v.i = reinterpret_cast<int64_t*>(arena + plan.offset[id]);
     } else {
       v.f = arena + plan.offset[id];
     }
