@@ -56,6 +56,11 @@ struct TensorInfo {
   ElementType type = ElementType::float32;
 };
 
+// The inputs of `model` as a Session loaded with `options` would report them (names, shapes with
+// -1 where symbolic, types), without planning anything: e.g. to choose options.batch from the
+// data at hand. Throws as Session::load does for models that cannot be imported.
+std::vector<TensorInfo> model_inputs(const OnnxModel& model, const SessionOptions& options = {});
+
 // One executed layer, for reports.
 struct LayerReport {
   std::string name;        // ONNX node name
@@ -73,6 +78,8 @@ class Session {
   static Session load(const std::filesystem::path& path, const SessionOptions& options = {});
   static Session from_bytes(std::span<const uint8_t> bytes, std::string_view name,
                             const SessionOptions& options = {});
+  // From a model already in memory (e.g. read to look at its inputs, or pruned); not kept.
+  static Session from_model(const OnnxModel& model, const SessionOptions& options = {});
   Session(Session&&) noexcept;
   Session& operator=(Session&&) noexcept;
   ~Session();

@@ -26,8 +26,10 @@ onnx::TensorProto* find_constant(onnx::GraphProto& graph, const std::string& nam
 // Every Conv (2-D), Gemm and MatMul whose weights are a float32 constant, classified (see LayerKind).
 std::vector<WeightedLayer> find_weighted_layers(const onnx::GraphProto& graph, const std::string& where);
 
-// Throws Error naming the model when a node reads a tensor nothing defines before it.
-void check_graph_references(const onnx::GraphProto& graph, const std::string& where);
+// Puts the nodes in topological order (graph/onnx_node_order.hpp: the file's order wherever it is
+// valid, so a sorted graph is left as it is). Throws Error naming the model when a node reads a
+// tensor nothing defines, for a cycle, and for a graph output nothing produces.
+void sort_and_check_graph(onnx::GraphProto& graph, const std::string& where);
 
 }  // namespace detail
 }  // namespace onexn

@@ -2,10 +2,12 @@
 #include <fmt/format.h>
 
 #include <string_view>
+#include <vector>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "onexn/error.hpp"
+#include "graph/onnx_node_order.hpp"
 #include "onnx_model_impl.hpp"
 
 namespace onexn {
@@ -86,22 +88,21 @@ onnx::TensorProto* find_constant(onnx::GraphProto& graph, const std::string& nam
   return const_cast<onnx::TensorProto*>(find_constant(std::as_const(graph), name));
 }
 
-void check_graph_references(const onnx::GraphProto& graph, const std::string& where) {
+void sort_and_check_graph(onnx::GraphProto& graph, const std::string& where) {
+  const std::vector<int> order = graph::topological_node_order(graph, where);
+  bool sorted = true;
+  for (size_t k = 0; k < order.size(); ++k) sorted = sorted && order[k] == static_cast<int>(k);
+  if (!sorted) {
+    // Moved out and back in the new order (protobuf's repeated fields swap without copying).
+    std::vector<onnx::NodeProto> nodes(order.size());
+    for (size_t k = 0; k < order.size(); ++k) nodes[k].Swap(graph.mutable_node(order[k]));
+    for (size_t k = 0; k < order.size(); ++k) graph.mutable_node(static_cast<int>(k))->Swap(&nodes[k]);
+  }
   std::unordered_set<std::string> defined;
   for (const auto& v : graph.input()) defined.insert(v.name());
   for (const auto& t : graph.initializer()) defined.insert(t.name());
-  for (int i = 0; i < graph.node_size(); ++i) {
-    const onnx::NodeProto& node = graph.node(i);
-    for (const std::string& in : node.input()) {
-      if (!in.empty() && !defined.count(in)) {
-        throw Error(fmt::format("{}: node '{}' ({}) reads tensor '{}', which no initializer, graph "
-                                "input or earlier node defines",
-                                where, node.name().empty() ? fmt::format("#{}", i) : node.name(),
-                                node.op_type(), in));
-      }
-    }
-    for (const std::string& out : node.output()) defined.insert(out);
-  }
+  for (const auto& n : graph.node())
+    for (const std::string& out : n.output()) defined.insert(out);
   for (const auto& v : graph.output()) {
     if (!defined.count(v.name())) {
       throw Error(fmt::format("{}: graph output '{}' is not produced by any node", where, v.name()));

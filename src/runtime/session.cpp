@@ -66,33 +66,45 @@ int declared_type(const onnx::ValueInfoProto& v) {
 
 std::string shape_text(const std::vector<int64_t>& shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
 
+std::vector<TensorInfo> input_infos(const graph::Graph& g, const onnx::GraphProto& proto) {
+  std::map<std::string, int> declared;
+  for (const auto& v : proto.input()) declared[v.name()] = declared_type(v);
+  std::vector<TensorInfo> out;
+  for (int id : g.inputs) {
+    const graph::Value& v = g.value(id);
+    out.push_back({v.name, v.shape, element_type(v.type, declared[v.name])});
+  }
+  return out;
+}
+
+graph::ImportOptions import_options(const SessionOptions& options) {
+  if (options.batch < 0) throw InvalidArgument(fmt::format("batch = {} is negative", options.batch));
+  graph::ImportOptions io;
+  io.batch = options.batch;
+  io.shapes = options.shapes;
+  return io;
+}
+
 std::unique_ptr<Session::Impl> build(const OnnxModel& model, const SessionOptions& options) {
   if (options.threads < 1 || options.threads > 1024) {
     throw InvalidArgument(fmt::format("threads = {} is outside 1..1024", options.threads));
   }
-  if (options.batch < 0) throw InvalidArgument(fmt::format("batch = {} is negative", options.batch));
   if (options.plan_cache < 1 || options.plan_cache > 4096) {
     throw InvalidArgument(fmt::format("plan_cache = {} is outside 1..4096", options.plan_cache));
   }
   auto impl = std::make_unique<Session::Impl>();
   impl->options = options;
-  graph::ImportOptions io;
-  io.batch = options.batch;
-  io.shapes = options.shapes;
-  auto imported = std::make_unique<graph::Graph>(runtime::import_supported(model, io));
+  auto imported = std::make_unique<graph::Graph>(runtime::import_supported(model, import_options(options)));
   const graph::Graph& g = *imported;
   impl->model = g.name;
 
   const onnx::GraphProto& proto = model.proto().graph();
-  std::map<std::string, int> declared;
-  for (const auto& v : proto.input()) declared[v.name()] = declared_type(v);
+  impl->inputs = input_infos(g, proto);
   bool all_known = true;
   runtime::PlanCache::Key load_shapes;
   for (int id : g.inputs) {
-    const graph::Value& v = g.value(id);
-    impl->inputs.push_back({v.name, v.shape, element_type(v.type, declared[v.name])});
-    all_known = all_known && v.shape_known;
-    load_shapes.push_back(v.shape);
+    all_known = all_known && g.value(id).shape_known;
+    load_shapes.push_back(g.value(id).shape);
   }
   for (const auto& o : proto.output()) impl->output_is_bool.push_back(declared_type(o) == onnx::TensorProto::BOOL);
 
@@ -139,6 +151,10 @@ runtime::Plan Session::Impl::build_plan(const runtime::PlanCache::Key& shapes) c
   return runtime::build_plan(std::move(g), options);
 }
 
+std::vector<TensorInfo> model_inputs(const OnnxModel& model, const SessionOptions& options) {
+  return input_infos(graph::import_onnx(model, import_options(options)), model.proto().graph());
+}
+
 std::vector<std::string> unsupported_nodes(const OnnxModel& model) {
   return runtime::unsupported_nodes(graph::import_onnx(model));
 }
@@ -150,6 +166,10 @@ Session::~Session() = default;
 
 Session Session::load(const std::filesystem::path& path, const SessionOptions& options) {
   return Session(build(OnnxModel::load(path), options));
+}
+
+Session Session::from_model(const OnnxModel& model, const SessionOptions& options) {
+  return Session(build(model, options));
 }
 
 Session Session::from_bytes(std::span<const uint8_t> bytes, std::string_view name,
@@ -195,7 +215,7 @@ std::vector<const Tensor*> Session::Impl::check_inputs(const std::vector<Tensor>
     if (ordered[k]) throw InvalidArgument(fmt::format("{}: input '{}' given twice", model, t.name));
     ordered[k] = &t;
     if (t.type != info.type) {
-      throw InvalidArgument(fmt::format("{}: input '{}' is a {} tensor, the model takes {}", model, t.name,
+      throw InvalidArgument(fmt::format("{}: input '{}' has element type {}, the model takes {}", model, t.name,
                                         to_string(t.type), to_string(info.type)));
     }
     if (t.dims.size() != info.shape.size()) {
@@ -204,8 +224,8 @@ std::vector<const Tensor*> Session::Impl::check_inputs(const std::vector<Tensor>
     }
     for (size_t d = 0; d < t.dims.size(); ++d) {
       if (info.shape[d] >= 0 && t.dims[d] != info.shape[d]) {
-        throw InvalidArgument(fmt::format("{}: input '{}' has shape {}, expected {}: dimension {} is {}, the "
-                                          "model fixes it to {}", model, t.name, shape_text(t.dims),
+        throw InvalidArgument(fmt::format("{}: input '{}' has shape {}, expected {}: dimension {} is {}, not "
+                                          "{}", model, t.name, shape_text(t.dims),
                                           shape_text(info.shape), d, t.dims[d], info.shape[d]));
       }
       if (t.dims[d] < 1) {
