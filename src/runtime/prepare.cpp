@@ -61,8 +61,8 @@ void infer_and_fold(graph::Graph& g) {
   for (int id : g.inputs) {
     const graph::Value& v = g.value(id);
     if (!v.shape_known) {
-      throw Error(fmt::format("{}: input '{}' has symbolic dimensions ({}, -1 = symbolic); onexn "
-                              "infers shapes once every input size is given",
+      throw Error(fmt::format("{}: input '{}' has shape {} (-1: symbolic); shapes are inferred "
+                              "once every input size is known",
                               g.name, v.name, graph::shape_string(v.shape)));
     }
   }
