@@ -46,20 +46,29 @@ struct Storage {
 
 Storage storage_of(int type) {
   switch (type) {
-    case TensorProto::FLOAT: return {4, Field::float_};
-    case TensorProto::DOUBLE: return {8, Field::double_};
+    case TensorProto::FLOAT:
+      return {4, Field::float_};
+    case TensorProto::DOUBLE:
+      return {8, Field::double_};
     case TensorProto::FLOAT16:
     case TensorProto::BFLOAT16:
     case TensorProto::INT16:
-    case TensorProto::UINT16: return {2, Field::int32};
-    case TensorProto::INT32: return {4, Field::int32};
+    case TensorProto::UINT16:
+      return {2, Field::int32};
+    case TensorProto::INT32:
+      return {4, Field::int32};
     case TensorProto::INT8:
     case TensorProto::UINT8:
-    case TensorProto::BOOL: return {1, Field::int32};
-    case TensorProto::INT64: return {8, Field::int64};
-    case TensorProto::UINT32: return {4, Field::uint64};
-    case TensorProto::UINT64: return {8, Field::uint64};
-    default: return {0, Field::int32};
+    case TensorProto::BOOL:
+      return {1, Field::int32};
+    case TensorProto::INT64:
+      return {8, Field::int64};
+    case TensorProto::UINT32:
+      return {4, Field::uint64};
+    case TensorProto::UINT64:
+      return {8, Field::uint64};
+    default:
+      return {0, Field::int32};
   }
 }
 
@@ -70,21 +79,31 @@ struct Reader {
   uint64_t bits(int64_t k) const {
     if (t.has_raw_data()) return load_le(t.raw_data().data() + k * s.bytes, s.bytes);
     switch (s.field) {
-      case Field::int32: return static_cast<uint32_t>(t.int32_data(static_cast<int>(k)));
-      case Field::int64: return static_cast<uint64_t>(t.int64_data(static_cast<int>(k)));
-      case Field::uint64: return t.uint64_data(static_cast<int>(k));
-      case Field::double_: return std::bit_cast<uint64_t>(t.double_data(static_cast<int>(k)));
-      case Field::float_: return std::bit_cast<uint32_t>(t.float_data(static_cast<int>(k)));
+      case Field::int32:
+        return static_cast<uint32_t>(t.int32_data(static_cast<int>(k)));
+      case Field::int64:
+        return static_cast<uint64_t>(t.int64_data(static_cast<int>(k)));
+      case Field::uint64:
+        return t.uint64_data(static_cast<int>(k));
+      case Field::double_:
+        return std::bit_cast<uint64_t>(t.double_data(static_cast<int>(k)));
+      case Field::float_:
+        return std::bit_cast<uint32_t>(t.float_data(static_cast<int>(k)));
     }
     return 0;
   }
   int64_t stored() const {
     switch (s.field) {
-      case Field::int32: return t.int32_data_size();
-      case Field::int64: return t.int64_data_size();
-      case Field::uint64: return t.uint64_data_size();
-      case Field::double_: return t.double_data_size();
-      case Field::float_: return t.float_data_size();
+      case Field::int32:
+        return t.int32_data_size();
+      case Field::int64:
+        return t.int64_data_size();
+      case Field::uint64:
+        return t.uint64_data_size();
+      case Field::double_:
+        return t.double_data_size();
+      case Field::float_:
+        return t.float_data_size();
     }
     return 0;
   }
@@ -136,9 +155,10 @@ Constant to_constant(const TensorProto& t, const std::string& where) {
   if (type == TensorProto::FLOAT) return Constant::floats(shape, detail::tensor_floats(t, where));
   const Storage s = storage_of(type);
   if (s.bytes == 0) {
-    throw Error(fmt::format("{} has data type {}, which onexn does not support (float32, float16, "
-                            "bfloat16, float64, int8 to int64, uint8 to uint64, bool)",
-                            id, type));
+    throw Error(
+        fmt::format("{} has data type {}, which onexn does not support (float32, float16, "
+                    "bfloat16, float64, int8 to int64, uint8 to uint64, bool)",
+                    id, type));
   }
   const int64_t n = checked_numel(shape, id);
   // The stored data is checked against the dims before anything sized by the dims is allocated:
@@ -147,14 +167,15 @@ Constant to_constant(const TensorProto& t, const std::string& where) {
   if (t.has_raw_data()) {
     const size_t bytes = t.raw_data().size();
     if (bytes % s.bytes != 0 || bytes / s.bytes != static_cast<uint64_t>(n)) {
-      throw Error(fmt::format("{} holds {} bytes, its dims {} need {} values of {} bytes", id, bytes,
-                              shape_string(shape), n, s.bytes));
+      throw Error(fmt::format("{} holds {} bytes, its dims {} need {} values of {} bytes", id,
+                              bytes, shape_string(shape), n, s.bytes));
     }
   } else if (r.stored() != n) {
     throw Error(fmt::format("{} holds {} values, its dims {} need {}", id, r.stored(),
                             shape_string(shape), n));
   }
-  if (type == TensorProto::DOUBLE || type == TensorProto::FLOAT16 || type == TensorProto::BFLOAT16) {
+  if (type == TensorProto::DOUBLE || type == TensorProto::FLOAT16 ||
+      type == TensorProto::BFLOAT16) {
     std::vector<float> v(n);
     for (int64_t k = 0; k < n; ++k) {
       const uint64_t b = r.bits(k);

@@ -13,7 +13,8 @@ namespace onexn::graph {
 namespace {
 
 std::string node_label(const onnx::NodeProto& n, int k) {
-  return fmt::format("node '{}' ({})", n.name().empty() ? fmt::format("{}_{}", n.op_type(), k) : n.name(),
+  return fmt::format("node '{}' ({})",
+                     n.name().empty() ? fmt::format("{}_{}", n.op_type(), k) : n.name(),
                      n.op_type());
 }
 
@@ -39,8 +40,10 @@ std::vector<int> topological_node_order(const onnx::GraphProto& g, const std::st
       if (in.empty() || outside.count(in)) continue;
       auto it = producer.find(in);
       if (it == producer.end()) {
-        throw Error(fmt::format("{}: {} reads '{}', which nothing defines (no initializer, graph "
-                                "input or node output)", model, node_label(g.node(k), k), in));
+        throw Error(
+            fmt::format("{}: {} reads '{}', which nothing defines (no initializer, graph "
+                        "input or node output)",
+                        model, node_label(g.node(k), k), in));
       }
       if (from.insert(it->second).second) readers[it->second].push_back(k);
     }

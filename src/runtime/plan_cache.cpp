@@ -38,7 +38,8 @@ std::shared_ptr<const PlannedRun> PlanCache::get(const Key& key) {
   uint64_t id = 0;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    auto it = std::find_if(slots_.begin(), slots_.end(), [&](const Slot& s) { return s.key == key; });
+    auto it =
+        std::find_if(slots_.begin(), slots_.end(), [&](const Slot& s) { return s.key == key; });
     if (it != slots_.end()) {
       slots_.splice(slots_.begin(), slots_, it);  // now the most recently used
       run = it->run;

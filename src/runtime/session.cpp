@@ -10,9 +10,9 @@
 #include <map>
 #include <set>
 
+#include "graph/onnx_import.hpp"
 #include "onexn/error.hpp"
 #include "onexn/onnx_model.hpp"
-#include "graph/onnx_import.hpp"
 #include "runtime/plan.hpp"
 #include "runtime/plan_cache.hpp"
 #include "runtime/prepare.hpp"
@@ -47,7 +47,8 @@ ElementType element_type(graph::DataType t, int declared) {
 // The type an output declaration names, before any plan says what the IR computes.
 ElementType declared_element_type(int declared) {
   switch (declared) {
-    case onnx::TensorProto::BOOL: return ElementType::boolean;
+    case onnx::TensorProto::BOOL:
+      return ElementType::boolean;
     case onnx::TensorProto::INT64:
     case onnx::TensorProto::INT32:
     case onnx::TensorProto::INT16:
@@ -55,8 +56,10 @@ ElementType declared_element_type(int declared) {
     case onnx::TensorProto::UINT64:
     case onnx::TensorProto::UINT32:
     case onnx::TensorProto::UINT16:
-    case onnx::TensorProto::UINT8: return ElementType::int64;
-    default: return ElementType::float32;
+    case onnx::TensorProto::UINT8:
+      return ElementType::int64;
+    default:
+      return ElementType::float32;
   }
 }
 
@@ -64,7 +67,9 @@ int declared_type(const onnx::ValueInfoProto& v) {
   return v.type().has_tensor_type() ? v.type().tensor_type().elem_type() : 0;
 }
 
-std::string shape_text(const std::vector<int64_t>& shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
+std::string shape_text(const std::vector<int64_t>& shape) {
+  return fmt::format("[{}]", fmt::join(shape, ", "));
+}
 
 std::vector<TensorInfo> input_infos(const graph::Graph& g, const onnx::GraphProto& proto) {
   std::map<std::string, int> declared;
@@ -78,7 +83,8 @@ std::vector<TensorInfo> input_infos(const graph::Graph& g, const onnx::GraphProt
 }
 
 graph::ImportOptions import_options(const SessionOptions& options) {
-  if (options.batch < 0) throw InvalidArgument(fmt::format("batch = {} is negative", options.batch));
+  if (options.batch < 0)
+    throw InvalidArgument(fmt::format("batch = {} is negative", options.batch));
   graph::ImportOptions io;
   io.batch = options.batch;
   io.shapes = options.shapes;
@@ -94,7 +100,8 @@ std::unique_ptr<Session::Impl> build(const OnnxModel& model, const SessionOption
   }
   auto impl = std::make_unique<Session::Impl>();
   impl->options = options;
-  auto imported = std::make_unique<graph::Graph>(runtime::import_supported(model, import_options(options)));
+  auto imported =
+      std::make_unique<graph::Graph>(runtime::import_supported(model, import_options(options)));
   const graph::Graph& g = *imported;
   impl->model = g.name;
 
@@ -106,7 +113,8 @@ std::unique_ptr<Session::Impl> build(const OnnxModel& model, const SessionOption
     all_known = all_known && g.value(id).shape_known;
     load_shapes.push_back(g.value(id).shape);
   }
-  for (const auto& o : proto.output()) impl->output_is_bool.push_back(declared_type(o) == onnx::TensorProto::BOOL);
+  for (const auto& o : proto.output())
+    impl->output_is_bool.push_back(declared_type(o) == onnx::TensorProto::BOOL);
 
   impl->imported = std::move(imported);
   const Session::Impl* self = impl.get();
@@ -118,7 +126,9 @@ std::unique_ptr<Session::Impl> build(const OnnxModel& model, const SessionOption
     const graph::Graph& pg = planned->plan().graph;
     for (size_t k = 0; k < pg.outputs.size(); ++k) {
       const graph::Value& v = pg.value(pg.outputs[k]);
-      impl->outputs.push_back({v.name, v.shape, element_type(v.type, declared_type(proto.output(static_cast<int>(k))))});
+      impl->outputs.push_back(
+          {v.name, v.shape,
+           element_type(v.type, declared_type(proto.output(static_cast<int>(k))))});
     }
     impl->imported.reset();
   } else {
@@ -187,7 +197,9 @@ std::vector<LayerReport> Session::layers() const {
 }
 int64_t Session::peak_activation_bytes() const {
   const auto p = impl_->plans->latest();
-  return p ? (p->plan().arena_floats + p->plan().scratch_floats) * static_cast<int64_t>(sizeof(float)) : 0;
+  return p ? (p->plan().arena_floats + p->plan().scratch_floats) *
+                 static_cast<int64_t>(sizeof(float))
+           : 0;
 }
 int64_t Session::weight_bytes_dense() const {
   const auto p = impl_->plans->latest();
@@ -204,63 +216,73 @@ int Session::plans() const { return static_cast<int>(impl_->plans->size()); }
 std::vector<const Tensor*> Session::Impl::check_inputs(const std::vector<Tensor>& in) const {
   std::vector<const Tensor*> ordered(inputs.size(), nullptr);
   for (const Tensor& t : in) {
-    auto it = std::find_if(inputs.begin(), inputs.end(), [&](const TensorInfo& i) { return i.name == t.name; });
+    auto it = std::find_if(inputs.begin(), inputs.end(),
+                           [&](const TensorInfo& i) { return i.name == t.name; });
     if (it == inputs.end()) {
       std::string names;
       for (const auto& i : inputs) names += (names.empty() ? "'" : ", '") + i.name + "'";
-      throw InvalidArgument(fmt::format("{}: no input named '{}' (the model's inputs: {})", model, t.name, names));
+      throw InvalidArgument(
+          fmt::format("{}: no input named '{}' (the model's inputs: {})", model, t.name, names));
     }
     const TensorInfo& info = *it;
     const auto k = static_cast<size_t>(it - inputs.begin());
     if (ordered[k]) throw InvalidArgument(fmt::format("{}: input '{}' given twice", model, t.name));
     ordered[k] = &t;
     if (t.type != info.type) {
-      throw InvalidArgument(fmt::format("{}: input '{}' has element type {}, the model takes {}", model, t.name,
-                                        to_string(t.type), to_string(info.type)));
+      throw InvalidArgument(fmt::format("{}: input '{}' has element type {}, the model takes {}",
+                                        model, t.name, to_string(t.type), to_string(info.type)));
     }
     if (t.dims.size() != info.shape.size()) {
-      throw InvalidArgument(fmt::format("{}: input '{}' has shape {}, expected {} (rank {}, -1 = any size)", model,
-                                        t.name, shape_text(t.dims), shape_text(info.shape), info.shape.size()));
+      throw InvalidArgument(
+          fmt::format("{}: input '{}' has shape {}, expected {} (rank {}, -1 = any size)", model,
+                      t.name, shape_text(t.dims), shape_text(info.shape), info.shape.size()));
     }
     for (size_t d = 0; d < t.dims.size(); ++d) {
       if (info.shape[d] >= 0 && t.dims[d] != info.shape[d]) {
-        throw InvalidArgument(fmt::format("{}: input '{}' has shape {}, expected {}: dimension {} is {}, not "
-                                          "{}", model, t.name, shape_text(t.dims),
-                                          shape_text(info.shape), d, t.dims[d], info.shape[d]));
+        throw InvalidArgument(
+            fmt::format("{}: input '{}' has shape {}, expected {}: dimension {} is {}, not "
+                        "{}",
+                        model, t.name, shape_text(t.dims), shape_text(info.shape), d, t.dims[d],
+                        info.shape[d]));
       }
       if (t.dims[d] < 1) {
-        throw InvalidArgument(fmt::format("{}: input '{}' has shape {}: dimension {} (symbolic) must be at least 1",
-                                          model, t.name, shape_text(t.dims), d));
+        throw InvalidArgument(
+            fmt::format("{}: input '{}' has shape {}: dimension {} (symbolic) must be at least 1",
+                        model, t.name, shape_text(t.dims), d));
       }
     }
     const int64_t need = graph::numel(t.dims);
     if (t.stored() != need) {
-      throw InvalidArgument(fmt::format("{}: input '{}' holds {} values, its shape {} needs {}", model, t.name,
-                                        t.stored(), shape_text(t.dims), need));
+      throw InvalidArgument(fmt::format("{}: input '{}' holds {} values, its shape {} needs {}",
+                                        model, t.name, t.stored(), shape_text(t.dims), need));
     }
     if (t.type == ElementType::float32) {
       for (size_t e = 0; e < t.data.size(); ++e) {
         if (!std::isfinite(t.data[e])) {
-          throw InvalidArgument(fmt::format("{}: input '{}' has a non-finite value ({}) at index {}", model, t.name,
-                                            t.data[e], e));
+          throw InvalidArgument(
+              fmt::format("{}: input '{}' has a non-finite value ({}) at index {}", model, t.name,
+                          t.data[e], e));
         }
       }
     } else if (t.type == ElementType::boolean) {
       for (size_t e = 0; e < t.ints.size(); ++e) {
         if (t.ints[e] != 0 && t.ints[e] != 1) {
-          throw InvalidArgument(fmt::format("{}: bool input '{}' holds {} at index {}; bools are 0 or 1", model,
-                                            t.name, t.ints[e], e));
+          throw InvalidArgument(
+              fmt::format("{}: bool input '{}' holds {} at index {}; bools are 0 or 1", model,
+                          t.name, t.ints[e], e));
         }
       }
     }
   }
   for (size_t k = 0; k < inputs.size(); ++k) {
-    if (!ordered[k]) throw InvalidArgument(fmt::format("{}: input '{}' is missing", model, inputs[k].name));
+    if (!ordered[k])
+      throw InvalidArgument(fmt::format("{}: input '{}' is missing", model, inputs[k].name));
   }
   return ordered;
 }
 
-std::vector<Tensor> Session::Impl::run(const std::vector<Tensor>& in, std::vector<double>* ms) const {
+std::vector<Tensor> Session::Impl::run(const std::vector<Tensor>& in,
+                                       std::vector<double>* ms) const {
   const std::vector<const Tensor*> given = check_inputs(in);
   runtime::PlanCache::Key shapes;
   for (const Tensor* t : given) shapes.push_back(t->dims);
@@ -294,7 +316,8 @@ std::vector<Tensor> Session::Impl::run(const std::vector<Tensor>& in, std::vecto
     if (v.type == graph::DataType::f32) {
       t.data.assign(src, src + n);
     } else {
-      t.type = k < output_is_bool.size() && output_is_bool[k] ? ElementType::boolean : ElementType::int64;
+      t.type = k < output_is_bool.size() && output_is_bool[k] ? ElementType::boolean
+                                                              : ElementType::int64;
       t.ints.resize(static_cast<size_t>(n));
       if (n > 0) std::memcpy(t.ints.data(), src, static_cast<size_t>(n) * sizeof(int64_t));
     }
@@ -304,9 +327,12 @@ std::vector<Tensor> Session::Impl::run(const std::vector<Tensor>& in, std::vecto
   return out;
 }
 
-std::vector<Tensor> Session::run(const std::vector<Tensor>& inputs) const { return impl_->run(inputs, nullptr); }
+std::vector<Tensor> Session::run(const std::vector<Tensor>& inputs) const {
+  return impl_->run(inputs, nullptr);
+}
 
-std::vector<Tensor> Session::run_profiled(const std::vector<Tensor>& inputs, std::vector<double>& ms) const {
+std::vector<Tensor> Session::run_profiled(const std::vector<Tensor>& inputs,
+                                          std::vector<double>& ms) const {
   return impl_->run(inputs, &ms);
 }
 

@@ -3,6 +3,8 @@
 // errors naming the node and value), tensors stored as float16 / bfloat16 / float64 and every
 // integer type (converted once: against numpy's and PyTorch's conversions of all 65536 16-bit
 // patterns, and hand-computed values), and integer / bool / symbolic graph inputs.
+#include "graph/onnx_import.hpp"
+
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 
@@ -13,7 +15,6 @@
 #include <functional>
 
 #include "graph/onnx_constant.hpp"
-#include "graph/onnx_import.hpp"
 #include "onexn/error.hpp"
 #include "onexn/npy.hpp"
 #include "onexn/onnx_model.hpp"
@@ -60,12 +61,16 @@ onnx::ModelProto chain(const std::string& order) {
 }
 
 TEST(TopologicalOrder, SortedGraphsKeepTheirOrderAndOthersAreSortedStably) {
-  EXPECT_EQ(node_names(graph::import_onnx(parsed(chain("abcd")))), (std::vector<std::string>{"a", "b", "c", "d"}));
-  EXPECT_EQ(node_names(graph::import_onnx(parsed(chain("dabc")))), (std::vector<std::string>{"d", "a", "b", "c"}));
+  EXPECT_EQ(node_names(graph::import_onnx(parsed(chain("abcd")))),
+            (std::vector<std::string>{"a", "b", "c", "d"}));
+  EXPECT_EQ(node_names(graph::import_onnx(parsed(chain("dabc")))),
+            (std::vector<std::string>{"d", "a", "b", "c"}));
   // Of the nodes ready to run, the first in the file comes first: a, then b (c waits for it), then
   // c, and d stays last where the file put it.
-  EXPECT_EQ(node_names(graph::import_onnx(parsed(chain("cbad")))), (std::vector<std::string>{"a", "b", "c", "d"}));
-  EXPECT_EQ(node_names(graph::import_onnx(parsed(chain("cdba")))), (std::vector<std::string>{"d", "a", "b", "c"}));
+  EXPECT_EQ(node_names(graph::import_onnx(parsed(chain("cbad")))),
+            (std::vector<std::string>{"a", "b", "c", "d"}));
+  EXPECT_EQ(node_names(graph::import_onnx(parsed(chain("cdba")))),
+            (std::vector<std::string>{"d", "a", "b", "c"}));
   // The model itself is sorted at load, so what is saved (e.g. after pruning) is in order.
   const OnnxModel m = parsed(chain("cbad"));
   std::string order;
@@ -81,21 +86,25 @@ TEST(TopologicalOrder, CyclesAndUndefinedValuesNameTheNodes) {
   test::add_output(m, "q");
   std::string msg = error_of([&] { parsed(m); });
   EXPECT_NE(msg.find("'tiny.onnx': the graph has a cycle"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("node 'first' (Add) reads 'back' from node 'third' (Relu) reads 'q' from node 'second' "
-                     "(Relu) reads 'p' from node 'first' (Add)"),
-            std::string::npos)
+  EXPECT_NE(
+      msg.find(
+          "node 'first' (Add) reads 'back' from node 'third' (Relu) reads 'q' from node 'second' "
+          "(Relu) reads 'p' from node 'first' (Add)"),
+      std::string::npos)
       << msg;
 
   onnx::ModelProto self = test::empty_model(2, 0, 0);
   test::add_node(self, "Add", "loop", {"x", "y"}, {"y"});
   test::add_output(self, "y");
   msg = error_of([&] { parsed(self); });
-  EXPECT_NE(msg.find("node 'loop' (Add) reads 'y' from node 'loop' (Add)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("node 'loop' (Add) reads 'y' from node 'loop' (Add)"), std::string::npos)
+      << msg;
 
   onnx::ModelProto undefined = chain("abcd");
   test::add_node(undefined, "Add", "late", {"yd", "nowhere"}, {"z"});
   msg = error_of([&] { parsed(undefined); });
-  EXPECT_NE(msg.find("'tiny.onnx': node 'late' (Add) reads 'nowhere', which nothing defines"), std::string::npos)
+  EXPECT_NE(msg.find("'tiny.onnx': node 'late' (Add) reads 'nowhere', which nothing defines"),
+            std::string::npos)
       << msg;
 }
 
@@ -105,11 +114,14 @@ bool have_python(const std::string& module) {
 
 // All 65536 bit patterns converted by `convert` (a Python expression of `bits`, a uint16 numpy
 // array, giving a float32 numpy array), against ours.
-void expect_all_patterns_match(const std::string& module, const std::string& convert, float (*ours)(uint16_t)) {
+void expect_all_patterns_match(const std::string& module, const std::string& convert,
+                               float (*ours)(uint16_t)) {
   const fs::path dir = test::scratch_dir("half-" + module);
-  const std::string py = "import numpy as np, sys\nimport " + module + "\nbits = np.arange(65536, dtype=np.uint16)\n" +
+  const std::string py = "import numpy as np, sys\nimport " + module +
+                         "\nbits = np.arange(65536, dtype=np.uint16)\n" +
                          "np.save(sys.argv[1], np.asarray(" + convert + ", dtype=np.float32))\n";
-  const auto r = test::run_command("/usr/bin/python3 -c '" + py + "' '" + (dir / "ref.npy").string() + "'");
+  const auto r =
+      test::run_command("/usr/bin/python3 -c '" + py + "' '" + (dir / "ref.npy").string() + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const Tensor ref = read_npy(dir / "ref.npy");
   ASSERT_EQ(ref.data.size(), 65536u);
@@ -120,7 +132,8 @@ void expect_all_patterns_match(const std::string& module, const std::string& con
       ASSERT_TRUE(std::isnan(got)) << "pattern " << b;
       ++nan;
     } else {
-      ASSERT_EQ(std::bit_cast<uint32_t>(got), std::bit_cast<uint32_t>(ref.data[b])) << "pattern " << b;
+      ASSERT_EQ(std::bit_cast<uint32_t>(got), std::bit_cast<uint32_t>(ref.data[b]))
+          << "pattern " << b;
     }
   }
   EXPECT_EQ(nan, module == "numpy" ? 2046 : 254);  // exponent all ones, mantissa not zero
@@ -129,7 +142,8 @@ void expect_all_patterns_match(const std::string& module, const std::string& con
 
 TEST(OnnxConstant, Float16MatchesNumpyOnEveryPattern) {
   if (!have_python("numpy")) GTEST_SKIP() << "no numpy";
-  expect_all_patterns_match("numpy", "bits.view(np.float16).astype(np.float32)", graph::half_to_float);
+  expect_all_patterns_match("numpy", "bits.view(np.float16).astype(np.float32)",
+                            graph::half_to_float);
 }
 
 TEST(OnnxConstant, Bfloat16MatchesPyTorchOnEveryPattern) {
@@ -196,21 +210,27 @@ TEST(OnnxConstant, EveryStoredTypeBecomesFloat32OrInt64) {
   EXPECT_EQ(graph::to_constant(i8, "test").i, (std::vector<int64_t>{-1, 5}));
 
   u64.set_uint64_data(0, uint64_t{1} << 63);
-  EXPECT_NE(error_of([&] { graph::to_constant(u64, "test"); }).find("holds 9223372036854775808 at index 0, above the int64"),
+  EXPECT_NE(error_of([&] {
+              graph::to_constant(u64, "test");
+            }).find("holds 9223372036854775808 at index 0, above the int64"),
             std::string::npos);
   onnx::TensorProto short_half = typed("sh", onnx::TensorProto::FLOAT16, {3});
   short_half.set_raw_data(halves, 4);
-  EXPECT_NE(error_of([&] { graph::to_constant(short_half, "test"); })
-                .find("test: tensor 'sh' holds 4 bytes, its dims [3] need 3 values of 2 bytes"),
+  EXPECT_NE(error_of([&] {
+              graph::to_constant(short_half, "test");
+            }).find("test: tensor 'sh' holds 4 bytes, its dims [3] need 3 values of 2 bytes"),
             std::string::npos);
   onnx::TensorProto text = typed("s", onnx::TensorProto::STRING, {1});
   text.add_string_data("x");
-  EXPECT_NE(error_of([&] { graph::to_constant(text, "test"); }).find("has data type 8, which onexn does not support"),
+  EXPECT_NE(error_of([&] {
+              graph::to_constant(text, "test");
+            }).find("has data type 8, which onexn does not support"),
             std::string::npos);
 }
 
 // A graph input of element type `type` and dims (0 = a dim_param).
-void add_input(onnx::ModelProto& m, const std::string& name, int type, const std::vector<int64_t>& dims) {
+void add_input(onnx::ModelProto& m, const std::string& name, int type,
+               const std::vector<int64_t>& dims) {
   auto* in = m.mutable_graph()->add_input();
   in->set_name(name);
   auto* tt = in->mutable_type()->mutable_tensor_type();
@@ -237,8 +257,8 @@ TEST(OnnxImport, IntegerBoolAndSymbolicInputs) {
   const OnnxModel model = parsed(m);
   graph::Graph g = graph::import_onnx(model);
   ASSERT_EQ(g.inputs.size(), 5u);
-  const graph::Value &ids = g.value(g.inputs[1]), &flags = g.value(g.inputs[2]), &image = g.value(g.inputs[3]),
-                     &count = g.value(g.inputs[4]);
+  const graph::Value &ids = g.value(g.inputs[1]), &flags = g.value(g.inputs[2]),
+                     &image = g.value(g.inputs[3]), &count = g.value(g.inputs[4]);
   EXPECT_EQ(ids.type, graph::DataType::i64);
   EXPECT_EQ(ids.shape, (graph::Shape{-1, 5}));
   EXPECT_FALSE(ids.shape_known);
@@ -262,16 +282,18 @@ TEST(OnnxImport, IntegerBoolAndSymbolicInputs) {
     graph::import_onnx(model, o);
     ADD_FAILURE() << "accepted 2 channels";
   } catch (const InvalidArgument& e) {
-    EXPECT_NE(std::string(e.what()).find("'tiny.onnx': input 'image': dimension 1 is 3 (fixed by the model), the "
-                                         "shape given, [4, 2, 10, 20], has 2"),
+    EXPECT_NE(std::string(e.what()).find(
+                  "'tiny.onnx': input 'image': dimension 1 is 3 (fixed by the model), the "
+                  "shape given, [4, 2, 10, 20], has 2"),
               std::string::npos)
         << e.what();
   }
 
   onnx::ModelProto rankless = m;
   rankless.mutable_graph()->mutable_input(4)->mutable_type()->mutable_tensor_type()->clear_shape();
-  EXPECT_NE(error_of([&] { graph::import_onnx(parsed(rankless)); })
-                .find("input 'count' declares no shape; give it in the session options' shapes"),
+  EXPECT_NE(error_of([&] {
+              graph::import_onnx(parsed(rankless));
+            }).find("input 'count' declares no shape; give it in the session options' shapes"),
             std::string::npos);
   graph::ImportOptions given;
   given.shapes["count"] = {1};
@@ -282,8 +304,9 @@ TEST(OnnxImport, IntegerBoolAndSymbolicInputs) {
   add_input(strings, "names", onnx::TensorProto::STRING, {2});
   test::add_node(strings, "Relu", "r", {"x"}, {"y"});
   test::add_output(strings, "y");
-  EXPECT_NE(error_of([&] { graph::import_onnx(parsed(strings)); })
-                .find("input 'names' has element type 8; onexn runs float, integer and bool inputs"),
+  EXPECT_NE(error_of([&] {
+              graph::import_onnx(parsed(strings));
+            }).find("input 'names' has element type 8; onexn runs float, integer and bool inputs"),
             std::string::npos);
 }
 

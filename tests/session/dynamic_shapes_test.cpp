@@ -122,7 +122,8 @@ TEST(DynamicShapes, ShapesGivenAtLoadArePlannedAtLoad) {
   expect_matches(s.run({input(1)}), "dynconv.out1", 1e-4);
   // The shape is fixed now: another one is an error naming the dimension.
   const std::string msg = error_of([&] { s.run({input(0)}); });
-  EXPECT_NE(msg.find("input 'images' has shape [1, 3, 32, 48], expected [2, 3, 40, 24]: dimension 0 is 1, not 2"),
+  EXPECT_NE(msg.find("input 'images' has shape [1, 3, 32, 48], expected [2, 3, 40, 24]: dimension "
+                     "0 is 1, not 2"),
             std::string::npos)
       << msg;
 }
@@ -133,7 +134,8 @@ TEST(DynamicShapes, BatchFixesTheBatchAndLeavesTheOtherDimensionsSymbolic) {
   const Session s = Session::load(dir() / "dynconv.onnx", o);
   EXPECT_EQ(s.inputs()[0].shape, (std::vector<int64_t>{2, 3, -1, -1}));
   expect_matches(s.run({input(1)}), "dynconv.out1", 1e-4);
-  EXPECT_NE(error_of([&] { s.run({input(0)}); }).find("dimension 0 is 1, not 2"), std::string::npos);
+  EXPECT_NE(error_of([&] { s.run({input(0)}); }).find("dimension 0 is 1, not 2"),
+            std::string::npos);
 }
 
 TEST(DynamicShapes, SizesOtherThanTheModelFixesAreClearErrors) {
@@ -141,43 +143,73 @@ TEST(DynamicShapes, SizesOtherThanTheModelFixesAreClearErrors) {
   SessionOptions o = untuned();
   o.shapes["images"] = {1, 4, 32, 32};
   std::string msg = error_of([&] { Session::load(dir() / "dynconv.onnx", o); });
-  EXPECT_NE(msg.find("input 'images': dimension 1 is 3 (fixed by the model), the shape given, [1, 4, 32, 32], has 4"),
+  EXPECT_NE(msg.find("input 'images': dimension 1 is 3 (fixed by the model), the shape given, [1, "
+                     "4, 32, 32], has 4"),
             std::string::npos)
       << msg;
   o.shapes = {{"images", {1, 3, 32}}};
   msg = error_of([&] { Session::load(dir() / "dynconv.onnx", o); });
-  EXPECT_NE(msg.find("has rank 4, the shape given, [1, 3, 32], has rank 3"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("has rank 4, the shape given, [1, 3, 32], has rank 3"), std::string::npos)
+      << msg;
   o.shapes = {{"image", {1, 3, 32, 32}}};
   msg = error_of([&] { Session::load(dir() / "dynconv.onnx", o); });
-  EXPECT_NE(msg.find("a shape is given for 'image', which is not an input of the model (its inputs: 'images')"),
+  EXPECT_NE(msg.find("a shape is given for 'image', which is not an input of the model (its "
+                     "inputs: 'images')"),
             std::string::npos)
       << msg;
   o.shapes = {{"images", {1, 3, 0, 32}}};
-  EXPECT_NE(error_of([&] { Session::load(dir() / "dynconv.onnx", o); }).find("sizes are at least 1"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { Session::load(dir() / "dynconv.onnx", o); }).find("sizes are at least 1"),
+      std::string::npos);
   o.shapes.clear();
   o.batch = 2;
   o.shapes = {{"images", {1, 3, 32, 32}}};
-  EXPECT_NE(error_of([&] { Session::load(dir() / "dynconv.onnx", o); }).find("dimension 0 is 2 (the batch option)"),
+  EXPECT_NE(error_of([&] {
+              Session::load(dir() / "dynconv.onnx", o);
+            }).find("dimension 0 is 2 (the batch option)"),
             std::string::npos);
   o.plan_cache = 0;
-  EXPECT_NE(error_of([&] { Session::load(dir() / "dynconv.onnx", o); }).find("plan_cache = 0"), std::string::npos);
+  EXPECT_NE(error_of([&] { Session::load(dir() / "dynconv.onnx", o); }).find("plan_cache = 0"),
+            std::string::npos);
 
   // At run time.
   const Session s = Session::load(dir() / "dynconv.onnx", untuned());
   Tensor t = input(0);
   t.dims = {1, 4, 32, 36};  // as many values, 4 channels
   msg = error_of([&] { s.run({t}); });
-  EXPECT_NE(msg.find("input 'images' has shape [1, 4, 32, 36], expected [-1, 3, -1, -1]: dimension 1 is 4, not 3"),
+  EXPECT_NE(msg.find("input 'images' has shape [1, 4, 32, 36], expected [-1, 3, -1, -1]: dimension "
+                     "1 is 4, not 3"),
             std::string::npos)
       << msg;
   t.dims = {1, 3, 1536};
   msg = error_of([&] { s.run({t}); });
-  EXPECT_NE(msg.find("has shape [1, 3, 1536], expected [-1, 3, -1, -1] (rank 4"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("has shape [1, 3, 1536], expected [-1, 3, -1, -1] (rank 4"), std::string::npos)
+      << msg;
   t.dims = {1, 3, 0, 48};
   t.data.clear();
-  EXPECT_NE(error_of([&] { s.run({t}); }).find("dimension 2 (symbolic) must be at least 1"), std::string::npos);
+  EXPECT_NE(error_of([&] { s.run({t}); }).find("dimension 2 (symbolic) must be at least 1"),
+            std::string::npos);
   EXPECT_EQ(s.plans(), 0);  // nothing was planned for a rejected input
+}
+
+TEST(DynamicShapes, ASizeTheModelCannotTakeFailsAndIsNotCached) {
+  const Session s = Session::load(dir() / "dynconv.onnx", untuned());
+  Tensor tiny{.name = "images", .dims = {1, 3, 1, 1}, .data = {0.5f, -0.5f, 1.0f}};
+  for (int attempt = 0; attempt < 2; ++attempt) {  // the second plans again, and fails again
+    try {
+      s.run({tiny});
+      ADD_FAILURE() << "a 1x1 image ran through a 2x2 max pool";
+    } catch (const InvalidArgument& e) {
+      ADD_FAILURE() << "not the model's error: " << e.what();
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("node '/pool/MaxPool' (MaxPool): window 2"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  EXPECT_EQ(s.plans(), 0);
+  expect_matches(s.run({input(0)}), "dynconv.out0", 1e-4);
+  EXPECT_EQ(s.plans(), 1);
 }
 
 TEST(DynamicShapes, ShuffledNodesAreSortedAtLoadAndMatchPyTorch) {

@@ -72,19 +72,23 @@ TEST(TensorTypes, WrongTypesAndBadBoolsAreRejected) {
   };
   Tensor float_ids = x;
   float_ids.name = "ids";
-  EXPECT_NE(message({x, float_ids, mask}).find("input 'ids' has element type float32, the model takes int64"),
+  EXPECT_NE(message({x, float_ids, mask})
+                .find("input 'ids' has element type float32, the model takes int64"),
             std::string::npos);
   Tensor int_mask = mask;
   int_mask.type = ElementType::int64;
-  EXPECT_NE(message({x, ids, int_mask}).find("input 'mask' has element type int64, the model takes bool"),
-            std::string::npos);
+  EXPECT_NE(
+      message({x, ids, int_mask}).find("input 'mask' has element type int64, the model takes bool"),
+      std::string::npos);
   Tensor bad_mask = mask;
   bad_mask.ints[4] = 2;
-  EXPECT_NE(message({x, ids, bad_mask}).find("bool input 'mask' holds 2 at index 4"), std::string::npos);
+  EXPECT_NE(message({x, ids, bad_mask}).find("bool input 'mask' holds 2 at index 4"),
+            std::string::npos);
   Tensor short_ids = ids;
   short_ids.ints.pop_back();
-  EXPECT_NE(message({x, short_ids, mask}).find("input 'ids' holds 47 values, its shape [4, 12] needs 48"),
-            std::string::npos);
+  EXPECT_NE(
+      message({x, short_ids, mask}).find("input 'ids' holds 47 values, its shape [4, 12] needs 48"),
+      std::string::npos);
 }
 
 }  // namespace

@@ -26,8 +26,9 @@ std::vector<std::pair<int64_t, float>> top_k(const float* row, int64_t n, int64_
   std::vector<int64_t> idx(n);
   std::iota(idx.begin(), idx.end(), int64_t{0});
   k = std::min(k, n);
-  std::partial_sort(idx.begin(), idx.begin() + k, idx.end(),
-                    [&](int64_t a, int64_t b) { return row[a] > row[b] || (row[a] == row[b] && a < b); });
+  std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), [&](int64_t a, int64_t b) {
+    return row[a] > row[b] || (row[a] == row[b] && a < b);
+  });
   std::vector<std::pair<int64_t, float>> out;
   for (int64_t i = 0; i < k; ++i) out.emplace_back(idx[i], row[idx[i]]);
   return out;
@@ -60,12 +61,14 @@ std::string summary(const Tensor& y) {
     const auto [lo, hi] = std::minmax_element(y.data.begin(), y.data.end());
     double sum = 0;
     for (float v : y.data) sum += v;
-    return fmt::format("min {:.6g}, max {:.6g}, mean {:.6g}", *lo, *hi, sum / static_cast<double>(y.data.size()));
+    return fmt::format("min {:.6g}, max {:.6g}, mean {:.6g}", *lo, *hi,
+                       sum / static_cast<double>(y.data.size()));
   }
   const auto [lo, hi] = std::minmax_element(y.ints.begin(), y.ints.end());
   double sum = 0;
   for (int64_t v : y.ints) sum += static_cast<double>(v);
-  return fmt::format("min {}, max {}, mean {:.6g}", *lo, *hi, sum / static_cast<double>(y.ints.size()));
+  return fmt::format("min {}, max {}, mean {:.6g}", *lo, *hi,
+                     sum / static_cast<double>(y.ints.size()));
 }
 
 // An output name as a file name: letters, digits, '.', '-' and '_' kept, anything else '_' (and a
@@ -73,8 +76,8 @@ std::string summary(const Tensor& y) {
 std::string file_name_for(const std::string& name, std::set<std::string>& used) {
   std::string base;
   for (char c : name) {
-    const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                      c == '-' || c == '_';
+    const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '.' || c == '-' || c == '_';
     base += keep ? c : '_';
   }
   if (base.empty() || base[0] == '.') base = "_" + base;
@@ -95,17 +98,22 @@ Command add_run_command(CLI::App& app) {
   };
   auto opt = std::make_shared<Options>();
   CLI::App* sub = app.add_subcommand(
-      "run", "Run an ONNX model and print the top-5 of each class-score output, a summary of the others");
+      "run",
+      "Run an ONNX model and print the top-5 of each class-score output, a summary of the others");
   sub->add_option("model", opt->model, "ONNX model file")->required();
   add_input_options(sub, opt->inputs);
-  sub->add_option("--output", opt->output,
-                  "Y.npy: write the first output there; DIR/ (or an existing directory): write every output "
-                  "as DIR/NAME.npy");
-  sub->add_option("--threads", opt->threads, "threads")->capture_default_str()->check(CLI::Range(1, 1024));
+  sub->add_option(
+      "--output", opt->output,
+      "Y.npy: write the first output there; DIR/ (or an existing directory): write every output "
+      "as DIR/NAME.npy");
+  sub->add_option("--threads", opt->threads, "threads")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
   sub->add_option("--batch", opt->batch, "batch size (default: the model's, or the inputs')")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
   sub->add_flag("--dense", opt->dense, "run every convolution with a dense kernel");
-  sub->add_flag("--no-tune", opt->no_tune, "pick kernels by the cost model instead of timing them at load");
+  sub->add_flag("--no-tune", opt->no_tune,
+                "pick kernels by the cost model instead of timing them at load");
   return {sub, [opt] {
             GivenInputs given = read_given_inputs(opt->inputs);
             SessionOptions so;
@@ -118,7 +126,8 @@ Command add_run_command(CLI::App& app) {
             const std::vector<Tensor> inputs = complete_inputs(session, std::move(given));
             const std::vector<Tensor> outputs = session.run(inputs);
             for (const Tensor& y : outputs) {
-              const std::string head = fmt::format("{}: output '{}' [{}]", opt->model, y.name, fmt::join(y.dims, ", "));
+              const std::string head =
+                  fmt::format("{}: output '{}' [{}]", opt->model, y.name, fmt::join(y.dims, ", "));
               if (is_class_vector(y)) {
                 std::cout << head << '\n';
                 print_top5(y);
@@ -135,7 +144,9 @@ Command add_run_command(CLI::App& app) {
             }
             std::error_code ec;
             fs::create_directories(opt->output, ec);
-            if (ec) throw Error(fmt::format("--output '{}': cannot create the directory: {}", opt->output, ec.message()));
+            if (ec)
+              throw Error(fmt::format("--output '{}': cannot create the directory: {}", opt->output,
+                                      ec.message()));
             std::set<std::string> used;
             for (const Tensor& y : outputs) {
               const fs::path path = fs::path(opt->output) / file_name_for(y.name, used);

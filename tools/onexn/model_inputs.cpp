@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <charconv>
-#include <map>
 #include <filesystem>
+#include <map>
 #include <random>
 
 #include "onexn/error.hpp"
@@ -45,8 +45,10 @@ std::pair<std::string, std::vector<int64_t>> parse_shape(const std::string& valu
     const char* last = dims.data() + comma;
     const auto [end, ec] = std::from_chars(first, last, d);
     if (first == last || ec != std::errc() || end != last || d < 1) {
-      throw InvalidArgument(fmt::format("--shape '{}': expected [NAME=]D,D,... with every size an integer "
-                                        ">= 1", value));
+      throw InvalidArgument(
+          fmt::format("--shape '{}': expected [NAME=]D,D,... with every size an integer "
+                      ">= 1",
+                      value));
     }
     shape.push_back(d);
     if (comma == dims.size()) break;
@@ -64,7 +66,9 @@ std::string input_names(const Session& s) {
   return names;
 }
 
-std::string dims_text(const std::vector<int64_t>& d) { return fmt::format("[{}]", fmt::join(d, ", ")); }
+std::string dims_text(const std::vector<int64_t>& d) {
+  return fmt::format("[{}]", fmt::join(d, ", "));
+}
 
 // The model input an option value is for: `name`, or the single input when it is empty (for a
 // file, also the input named as its tensor is). InvalidArgument when there is none.
@@ -72,31 +76,34 @@ const TensorInfo& target(const Session& s, const std::string& name, const std::s
                          const std::string& value, const std::string& tensor_name = "") {
   const auto& inputs = s.inputs();
   auto named = [&](const std::string& n) {
-    return std::find_if(inputs.begin(), inputs.end(), [&](const TensorInfo& i) { return i.name == n; });
+    return std::find_if(inputs.begin(), inputs.end(),
+                        [&](const TensorInfo& i) { return i.name == n; });
   };
   if (!name.empty()) {
     auto it = named(name);
     if (it == inputs.end()) {
-      throw InvalidArgument(fmt::format("{} '{}': the model has no input '{}' (its inputs: {})", option, value,
-                                        name, input_names(s)));
+      throw InvalidArgument(fmt::format("{} '{}': the model has no input '{}' (its inputs: {})",
+                                        option, value, name, input_names(s)));
     }
     return *it;
   }
   if (inputs.size() == 1) return inputs.front();
   if (!tensor_name.empty() && named(tensor_name) != inputs.end()) return *named(tensor_name);
-  throw InvalidArgument(fmt::format("{} '{}': the model has {} inputs ({}); say which: {} NAME={}", option, value,
-                                    inputs.size(), input_names(s), option, value));
+  throw InvalidArgument(fmt::format("{} '{}': the model has {} inputs ({}); say which: {} NAME={}",
+                                    option, value, inputs.size(), input_names(s), option, value));
 }
 
 }  // namespace
 
 void add_input_options(CLI::App* sub, InputArgs& args) {
-  sub->add_option("--input", args.inputs,
-                  "[NAME=]FILE: an input tensor (.npy or ONNX TensorProto .pb), repeatable; inputs not "
-                  "given get fixed-seed random values");
-  sub->add_option("--shape", args.shapes,
-                  "[NAME=]D,D,...: the shape of an input (e.g. images=1,3,640,640), repeatable; sets "
-                  "symbolic dimensions");
+  sub->add_option(
+      "--input", args.inputs,
+      "[NAME=]FILE: an input tensor (.npy or ONNX TensorProto .pb), repeatable; inputs not "
+      "given get fixed-seed random values");
+  sub->add_option(
+      "--shape", args.shapes,
+      "[NAME=]D,D,...: the shape of an input (e.g. images=1,3,640,640), repeatable; sets "
+      "symbolic dimensions");
 }
 
 int64_t batch_of_given(const std::vector<TensorInfo>& inputs, const GivenInputs& given) {
@@ -126,17 +133,21 @@ std::vector<Tensor> complete_inputs(const Session& session, GivenInputs given) {
     auto& [name, t] = given.files[k];
     const std::string label = name.empty() ? t.name : name + "=" + t.name;
     const TensorInfo& info = target(session, name, "--input", label, t.name);
-    if (files.count(info.name)) throw InvalidArgument(fmt::format("--input: input '{}' given twice", info.name));
+    if (files.count(info.name))
+      throw InvalidArgument(fmt::format("--input: input '{}' given twice", info.name));
     t.name = info.name;
     files.emplace(info.name, std::move(t));
   }
   for (const auto& [name, shape] : given.shapes) {
-    const std::string label = (name.empty() ? "" : name + "=") + fmt::format("{}", fmt::join(shape, ","));
+    const std::string label =
+        (name.empty() ? "" : name + "=") + fmt::format("{}", fmt::join(shape, ","));
     const TensorInfo& info = target(session, name, "--shape", label);
-    if (shapes.count(info.name)) throw InvalidArgument(fmt::format("--shape: input '{}' given twice", info.name));
+    if (shapes.count(info.name))
+      throw InvalidArgument(fmt::format("--shape: input '{}' given twice", info.name));
     if (files.count(info.name) && files.at(info.name).dims != shape) {
-      throw InvalidArgument(fmt::format("input '{}': --shape says {}, the --input file holds {}", info.name,
-                                        dims_text(shape), dims_text(files.at(info.name).dims)));
+      throw InvalidArgument(fmt::format("input '{}': --shape says {}, the --input file holds {}",
+                                        info.name, dims_text(shape),
+                                        dims_text(files.at(info.name).dims)));
     }
     shapes.emplace(info.name, shape);
   }
@@ -158,9 +169,10 @@ std::vector<Tensor> complete_inputs(const Session& session, GivenInputs given) {
       if (t.dims.size() >= 2 && t.dims[0] < 0) t.dims[0] = 1;  // a symbolic batch: one image
       for (size_t d = 0; d < t.dims.size(); ++d) {
         if (t.dims[d] < 0) {
-          throw InvalidArgument(fmt::format("input '{}' has shape {} with dimension {} symbolic; give its size "
-                                            "with --shape {}=D,D,... or an --input file",
-                                            info.name, dims_text(info.shape), d, info.name));
+          throw InvalidArgument(
+              fmt::format("input '{}' has shape {} with dimension {} symbolic; give its size "
+                          "with --shape {}=D,D,... or an --input file",
+                          info.name, dims_text(info.shape), d, info.name));
         }
       }
     }
