@@ -34,6 +34,8 @@ set(ONEXN_CORE_SOURCES
   src/prune_model/model_pruning.cpp
   src/graph/file_io.cpp
   src/graph/ir.cpp
+  src/graph/onnx_constant.cpp
+  src/graph/onnx_node_order.cpp
   src/graph/onnx_import.cpp
   src/graph/passes/passes.cpp
   # graph-wide rearrangement and pruning recipes
@@ -47,6 +49,7 @@ set(ONEXN_CORE_SOURCES
   src/runtime/conv/conv_implementations.cpp
   src/runtime/conv/conv_choice.cpp
   src/runtime/plan.cpp
+  src/runtime/plan_cache.cpp
   src/runtime/session.cpp
   # runtime ops
   src/runtime/ops/op_util.cpp

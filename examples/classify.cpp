@@ -23,16 +23,20 @@ int main(int argc, char** argv) {
     options.threads = argc > 2 ? std::atoi(argv[2]) : 1;
     const onexn::Session session = onexn::Session::load(argv[1], options);
 
-    // One input, named and shaped as the model declares it; a smooth test pattern as data.
+    // One input, named and shaped as the model declares it (a dimension the model leaves
+    // symbolic, -1, is ours to choose: 1 for the batch, 224 for the others); a smooth test
+    // pattern as data.
     const onexn::TensorInfo& info = session.inputs().front();
-    onexn::FloatTensor input;
+    onexn::Tensor input;
     input.name = info.name;
     input.dims = info.shape;
+    for (size_t d = 0; d < input.dims.size(); ++d)
+      if (input.dims[d] < 0) input.dims[d] = d == 0 ? 1 : 224;
     input.data.resize(input.numel());
     for (size_t i = 0; i < input.data.size(); ++i) input.data[i] = float(i % 251) / 251.0f - 0.5f;
 
-    const std::vector<onexn::FloatTensor> outputs = session.run({input});
-    const onexn::FloatTensor& scores = outputs.front();
+    const std::vector<onexn::Tensor> outputs = session.run({input});
+    const onexn::Tensor& scores = outputs.front();
     std::vector<size_t> order(scores.data.size());
     std::iota(order.begin(), order.end(), size_t{0});
     const size_t k = std::min<size_t>(5, order.size());

@@ -52,11 +52,17 @@ bool load_and_run_session(std::span<const uint8_t> bytes) {
     if (!info.shape.empty()) batch = std::max(batch, info.shape[0]);
   }
   if (__builtin_mul_overflow(macs, batch, &macs) || macs > kMaxRunMacs) return false;
-  std::vector<FloatTensor> inputs;
+  std::vector<Tensor> inputs;
   for (const TensorInfo& info : session.inputs()) {
     const int64_t n = bounded_numel(info.shape);
     if (n < 0) return false;
-    inputs.push_back({info.name, info.shape, std::vector<float>(static_cast<size_t>(n), 0.0f)});
+    Tensor t{.name = info.name, .dims = info.shape, .data = {}, .type = info.type};
+    if (info.type == ElementType::float32) {
+      t.data.assign(static_cast<size_t>(n), 0.0f);
+    } else {
+      t.ints.assign(static_cast<size_t>(n), 0);  // zeros: valid indices and bools
+    }
+    inputs.push_back(std::move(t));
   }
   session.run(inputs);
   return true;

@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "onexn/error.hpp"
+#include "graph/onnx_tensor.hpp"
 #include "onnx_model_impl.hpp"
 
 namespace onexn::graph {
@@ -126,12 +127,12 @@ class Analyzer {
   }
 
   // --- constants --------------------------------------------------------------------------
-  // How many node inputs read each stored tensor (following Identity chains; the Identity nodes
-  // of such chains are not counted themselves).
+  // How many node inputs read each stored tensor (following pass-through chains, whose nodes are
+  // not counted themselves).
   void count_constant_uses() {
     const onnx::GraphProto& gp = model_.proto().graph();
     for (const onnx::NodeProto& n : gp.node()) {
-      if (n.op_type() == "Identity") continue;
+      if (detail::is_pass_through(n)) continue;
       for (const std::string& in : n.input()) {
         if (in.empty()) continue;
         if (const onnx::TensorProto* t = detail::find_constant(gp, in)) ++uses_[t->name()];
@@ -145,7 +146,7 @@ class Analyzer {
     const Value& v = g_.value(node.inputs[k]);
     if (!v.constant) return {};
     const onnx::TensorProto* t = detail::find_constant(model_.proto().graph(), v.name);
-    if (!t || t->data_type() != onnx::TensorProto::FLOAT) return {};
+    if (!t || !detail::is_floating(*t)) return {};
     return t->name();
   }
 
@@ -524,7 +525,7 @@ void unshare_constants(OnnxModel& model, const std::vector<std::string>& names) 
   std::vector<std::tuple<int, int, std::string>> reads;  // node, input index, tensor name
   for (int i = 0; i < g.node_size(); ++i) {
     const onnx::NodeProto& n = g.node(i);
-    if (n.op_type() == "Identity") continue;
+    if (detail::is_pass_through(n)) continue;
     for (int k = 0; k < n.input_size(); ++k) {
       if (n.input(k).empty()) continue;
       const onnx::TensorProto* t = detail::find_constant(g, n.input(k));
@@ -536,6 +537,15 @@ void unshare_constants(OnnxModel& model, const std::vector<std::string>& names) 
     if (copy == 0) continue;  // the first reader keeps the original
     const onnx::TensorProto* t = detail::find_constant(g, name);
     onnx::TensorProto clone = *t;
+    if (clone.data_type() != onnx::TensorProto::FLOAT) {
+      // The reader takes float32 (through a Cast, for float16 weights): the copy is float32.
+      const std::vector<float> values = detail::tensor_floats(*t, model.name());
+      clone.clear_raw_data();
+      clone.clear_int32_data();
+      clone.clear_double_data();
+      clone.set_data_type(onnx::TensorProto::FLOAT);
+      clone.set_raw_data(values.data(), values.size() * sizeof(float));
+    }
     clone.set_name(fmt::format("{}.onexn_copy{}", name, copy));
     g.mutable_node(node)->set_input(input, clone.name());
     *g.add_initializer() = std::move(clone);

@@ -2,9 +2,10 @@
 // shape-inferred, constant-folded and rewritten by the passes in src/graph/passes/.
 //
 // A value is either a constant (initializers, Constant nodes, anything computed from constants
-// at load time) or an activation computed at run time. Activations are float32; constants are
-// float32 or int64 (shape computations). Shapes are fully known after inference: the batch size
-// and every other dimension are fixed when a model is loaded.
+// at load time) or an activation computed at run time. Both are float32 or int64 (a bool tensor
+// is an int64 tensor of 0 / 1). The importer leaves symbolic input dimensions at -1; the Session
+// sets every input shape before inference, after which all shapes are known (a graph is prepared
+// per set of input shapes).
 #pragma once
 
 #include <cstdint>
@@ -80,7 +81,7 @@ struct Graph {
   std::string name;  // model file or label, for messages
   int64_t opset = 13;
   std::vector<Value> values;
-  std::vector<Node> nodes;  // topologically ordered
+  std::vector<Node> nodes;  // topologically ordered (the importer sorts them)
   std::vector<int> inputs;  // runtime inputs (not constants)
   std::vector<int> outputs;
 

@@ -1,4 +1,5 @@
-// NumPy .npy files (numpy.lib.format, versions 1.0 to 3.0), float32 and float64, C order.
+// NumPy .npy files (numpy.lib.format, versions 1.0 to 3.0): float32, float64, int64, int32 and
+// bool arrays in C order.
 #include "onexn/npy.hpp"
 
 #include <fmt/format.h>
@@ -20,6 +21,7 @@ constexpr std::string_view kMagic{"\x93NUMPY", 6};
 // thousands of dimensions (NumPy itself refuses headers over 10000 bytes when loading).
 constexpr size_t kMaxHeaderBytes = 65535;
 constexpr size_t kAlign = 64;  // preamble + header is a multiple of this (numpy.lib.format)
+constexpr const char* kDtypes = "float32 '<f4', float64 '<f8', int64 '<i8', int32 '<i4' and bool '|b1'";
 
 // Text from the file, safe to put in a one-line message: printable ASCII as is, anything else as
 // \xNN, cut after 40 characters.
@@ -67,9 +69,8 @@ class HeaderParser {
         if (seen_descr) fail("'descr' given twice");
         skip_space();
         if (pos_ < s_.size() && (s_[pos_] == '[' || s_[pos_] == '{')) {
-          throw Error(what_ +
-                      ": unsupported dtype (a structured array); onexn reads float32 '<f4' "
-                      "and float64 '<f8'");
+          throw Error(what_ + ": unsupported dtype (a structured array); onexn reads " +
+                      std::string(kDtypes));
         }
         h.descr = string_literal();
         seen_descr = true;
@@ -199,7 +200,7 @@ uint64_t load_u64_le(const uint8_t* p) {
   return uint64_t(load_u32_le(p)) | uint64_t(load_u32_le(p + 4)) << 32;
 }
 
-std::vector<uint8_t> serialize(const FloatTensor& t, const std::string& what) {
+std::vector<uint8_t> serialize(const Tensor& t, const std::string& what) {
   for (int64_t d : t.dims) {
     if (d < 0)
       throw InvalidArgument(
@@ -209,12 +210,14 @@ std::vector<uint8_t> serialize(const FloatTensor& t, const std::string& what) {
   if (n < 0)
     throw InvalidArgument(
         fmt::format("{}: dims {} hold too many elements", what, shape_tuple(t.dims)));
-  if (static_cast<uint64_t>(n) != t.data.size()) {
-    throw InvalidArgument(fmt::format("{}: {} values, its dims {} need {}", what, t.data.size(),
-                                      shape_tuple(t.dims), n));
+  if (static_cast<uint64_t>(n) != static_cast<uint64_t>(t.stored())) {
+    throw InvalidArgument(fmt::format("{}: {} {} values, its dims {} need {}", what, t.stored(),
+                                      to_string(t.type), shape_tuple(t.dims), n));
   }
-  std::string header =
-      fmt::format("{{'descr': '<f4', 'fortran_order': False, 'shape': {}, }}", shape_tuple(t.dims));
+  const char* descr = t.type == ElementType::float32 ? "<f4" : t.type == ElementType::int64 ? "<i8" : "|b1";
+  const size_t elem = t.type == ElementType::float32 ? 4 : t.type == ElementType::int64 ? 8 : 1;
+  std::string header = fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}", descr,
+                                   shape_tuple(t.dims));
   // Version 1.0 when the header fits 16 bits (always, but for thousands of dims), else 2.0.
   const bool v1 = header.size() + 1 + 10 <= kMaxHeaderBytes;
   const size_t preamble = v1 ? 10 : 12;
@@ -228,19 +231,30 @@ std::vector<uint8_t> serialize(const FloatTensor& t, const std::string& what) {
   for (size_t b = 0; b < (v1 ? 2u : 4u); ++b) head += static_cast<char>(header.size() >> (8 * b));
   head += header;
 
-  std::vector<uint8_t> out(head.size() + 4 * t.data.size());
+  std::vector<uint8_t> out(head.size() + elem * static_cast<size_t>(n));
   std::memcpy(out.data(), head.data(), head.size());
   uint8_t* p = out.data() + head.size();
-  for (float x : t.data) {
-    const auto u = std::bit_cast<uint32_t>(x);
-    for (int b = 0; b < 4; ++b) *p++ = static_cast<uint8_t>(u >> (8 * b));
+  auto store_le = [&p](uint64_t u, size_t bytes) {
+    for (size_t b = 0; b < bytes; ++b) *p++ = static_cast<uint8_t>(u >> (8 * b));
+  };
+  if (t.type == ElementType::float32) {
+    for (float x : t.data) store_le(std::bit_cast<uint32_t>(x), 4);
+  } else if (t.type == ElementType::int64) {
+    for (int64_t x : t.ints) store_le(static_cast<uint64_t>(x), 8);
+  } else {
+    for (int64_t x : t.ints) {
+      if (x != 0 && x != 1) {
+        throw InvalidArgument(fmt::format("{}: a bool tensor holds {}; bools are 0 or 1", what, x));
+      }
+      *p++ = static_cast<uint8_t>(x);
+    }
   }
   return out;
 }
 
 }  // namespace
 
-FloatTensor parse_npy(std::span<const uint8_t> bytes, const std::string& what) {
+Tensor parse_npy(std::span<const uint8_t> bytes, const std::string& what) {
   if (bytes.empty()) throw Error(what + " is empty, not a .npy file");
   const size_t head = std::min(bytes.size(), kMagic.size());
   if (std::memcmp(bytes.data(), kMagic.data(), head) != 0) {
@@ -275,14 +289,14 @@ FloatTensor parse_npy(std::span<const uint8_t> bytes, const std::string& what) {
                               header_len);
   const Header h = HeaderParser(text, what).parse();
 
+  // numpy writes '|b1' for bool and '|u1'-style '|' for other one-byte types; '<b1' is the same.
   size_t elem = 0;
-  if (h.descr == "<f4") elem = 4;
-  if (h.descr == "<f8") elem = 8;
+  if (h.descr == "<f4" || h.descr == "<i4") elem = 4;
+  if (h.descr == "<f8" || h.descr == "<i8") elem = 8;
+  if (h.descr == "|b1" || h.descr == "<b1") elem = 1;
   if (elem == 0) {
-    throw Error(
-        fmt::format("{}: unsupported dtype '{}'; onexn reads float32 '<f4' and float64 '<f8' "
-                    "(little-endian)",
-                    what, printable(h.descr)));
+    throw Error(fmt::format("{}: unsupported dtype '{}'; onexn reads {} (little-endian)", what,
+                            printable(h.descr), kDtypes));
   }
   if (h.fortran_order) {
     throw Error(what +
@@ -302,31 +316,49 @@ FloatTensor parse_npy(std::span<const uint8_t> bytes, const std::string& what) {
         shape_tuple(h.shape), h.descr, need));
   }
 
-  FloatTensor t;
+  Tensor t;
   t.dims = h.shape;
-  t.data.resize(n);
   const uint8_t* p = bytes.data() + data_offset;
-  if (elem == 4) {
-    for (int64_t k = 0; k < n; ++k) t.data[k] = std::bit_cast<float>(load_u32_le(p + 4 * k));
+  if (h.descr[1] == 'f') {
+    t.data.resize(n);
+    if (elem == 4) {
+      for (int64_t k = 0; k < n; ++k) t.data[k] = std::bit_cast<float>(load_u32_le(p + 4 * k));
+    } else {
+      for (int64_t k = 0; k < n; ++k)
+        t.data[k] = static_cast<float>(std::bit_cast<double>(load_u64_le(p + 8 * k)));
+    }
+  } else if (h.descr[1] == 'i') {
+    t.type = ElementType::int64;
+    t.ints.resize(n);
+    for (int64_t k = 0; k < n; ++k) {
+      t.ints[k] = elem == 8 ? static_cast<int64_t>(load_u64_le(p + 8 * k))
+                            : static_cast<int32_t>(load_u32_le(p + 4 * k));
+    }
   } else {
-    for (int64_t k = 0; k < n; ++k)
-      t.data[k] = static_cast<float>(std::bit_cast<double>(load_u64_le(p + 8 * k)));
+    t.type = ElementType::boolean;
+    t.ints.resize(n);
+    for (int64_t k = 0; k < n; ++k) {
+      if (p[k] > 1) {
+        throw Error(fmt::format("{}: bool element {} is the byte {}, not 0 or 1", what, k, p[k]));
+      }
+      t.ints[k] = p[k];
+    }
   }
   return t;
 }
 
-std::vector<uint8_t> serialize_npy(const FloatTensor& tensor) {
+std::vector<uint8_t> serialize_npy(const Tensor& tensor) {
   return serialize(tensor, fmt::format("tensor '{}'", tensor.name));
 }
 
-FloatTensor read_npy(const std::filesystem::path& path) {
+Tensor read_npy(const std::filesystem::path& path) {
   const std::vector<uint8_t> bytes = read_file(path);
-  FloatTensor t = parse_npy(bytes, "'" + path.string() + "'");
+  Tensor t = parse_npy(bytes, "'" + path.string() + "'");
   t.name = path.stem().string();
   return t;
 }
 
-void write_npy(const std::filesystem::path& path, const FloatTensor& tensor) {
+void write_npy(const std::filesystem::path& path, const Tensor& tensor) {
   write_file_atomically(
       path, serialize(tensor, fmt::format("'{}': tensor '{}'", path.string(), tensor.name)));
 }

@@ -5,111 +5,15 @@
 
 #include <algorithm>
 #include <cstring>
+#include <set>
 #include <unordered_map>
 
-#include "graph/onnx_tensor.hpp"
+#include "graph/onnx_constant.hpp"
+#include "graph/onnx_node_order.hpp"
 #include "onexn/error.hpp"
 
 namespace onexn::graph {
 namespace {
-
-// The element count of dims read from a file (none negative); Error naming `id` when it does not
-// fit in int64.
-int64_t checked_numel(const Shape& shape, const std::string& id) {
-  if (std::find(shape.begin(), shape.end(), 0) != shape.end()) return 0;
-  int64_t n = 1;
-  for (int64_t d : shape) {
-    if (__builtin_mul_overflow(n, d, &n)) {
-      throw Error(fmt::format("{} has dims {}, more elements than fit in 64 bits", id,
-                              shape_string(shape)));
-    }
-  }
-  return n;
-}
-
-// Constant data of a TensorProto: float32 / float64 become f32, int64 / int32 / bool / uint8 /
-// int8 become i64 (they only feed shape computations).
-Constant to_constant(const onnx::TensorProto& t, const std::string& where) {
-  Shape shape(t.dims().begin(), t.dims().end());
-  const std::string id = fmt::format("{}: tensor '{}'", where, t.name());
-  if (t.data_location() == onnx::TensorProto::EXTERNAL) {
-    throw Error(id + " keeps its data in an external file, which onexn does not read");
-  }
-  for (int64_t d : shape) {
-    if (d < 0) throw Error(fmt::format("{} has a negative dimension", id));
-  }
-  const int64_t n = checked_numel(shape, id);
-  // The stored data is checked against the dims before anything sized by the dims is allocated:
-  // dims alone may claim any size. Sizes are compared in elements, n * elem could overflow.
-  auto raw_check = [&](size_t elem) {
-    const size_t bytes = t.raw_data().size();
-    if (bytes % elem != 0 || bytes / elem != static_cast<uint64_t>(n)) {
-      throw Error(fmt::format("{} holds {} bytes, its dims {} need {} values of {} bytes", id, bytes,
-                              shape_string(shape), n, elem));
-    }
-  };
-  auto count_check = [&](int64_t have) {
-    if (have != n) {
-      throw Error(fmt::format("{} holds {} values, its dims {} need {}", id, have, shape_string(shape), n));
-    }
-  };
-  switch (t.data_type()) {
-    case onnx::TensorProto::FLOAT:
-      return Constant::floats(shape, detail::tensor_floats(t, where));
-    case onnx::TensorProto::DOUBLE: {
-      std::vector<double> d;
-      if (t.has_raw_data()) {
-        raw_check(8);
-        d.resize(n);
-        if (n > 0) std::memcpy(d.data(), t.raw_data().data(), n * 8);
-      } else {
-        count_check(t.double_data_size());
-        d.assign(t.double_data().begin(), t.double_data().end());
-      }
-      return Constant::floats(shape, std::vector<float>(d.begin(), d.end()));
-    }
-    case onnx::TensorProto::INT64: {
-      std::vector<int64_t> v;
-      if (t.has_raw_data()) {
-        raw_check(8);
-        v.resize(n);
-        if (n > 0) std::memcpy(v.data(), t.raw_data().data(), n * 8);
-      } else {
-        count_check(t.int64_data_size());
-        v.assign(t.int64_data().begin(), t.int64_data().end());
-      }
-      return Constant::ints(shape, std::move(v));
-    }
-    case onnx::TensorProto::INT32:
-    case onnx::TensorProto::INT8:
-    case onnx::TensorProto::UINT8:
-    case onnx::TensorProto::BOOL: {
-      std::vector<int64_t> v;
-      const bool is32 = t.data_type() == onnx::TensorProto::INT32;
-      if (t.has_raw_data()) {
-        raw_check(is32 ? 4 : 1);
-        v.resize(n);
-        for (int64_t k = 0; k < n; ++k) {
-          if (is32) {
-            int32_t x;
-            std::memcpy(&x, t.raw_data().data() + 4 * k, 4);
-            v[k] = x;
-          } else {
-            const auto byte = static_cast<uint8_t>(t.raw_data()[k]);
-            v[k] = t.data_type() == onnx::TensorProto::INT8 ? int8_t(byte) : byte;
-          }
-        }
-      } else {
-        count_check(t.int32_data_size());  // int32, int8, uint8 and bool all use int32_data
-        v.assign(t.int32_data().begin(), t.int32_data().end());
-      }
-      return Constant::ints(shape, std::move(v));
-    }
-    default:
-      throw Error(fmt::format("{} has data type {}, which onexn does not support (float32, float64, "
-                              "int64, int32, int8, uint8, bool)", id, t.data_type()));
-  }
-}
 
 Attribute to_attribute(const onnx::AttributeProto& a, const std::string& where) {
   Attribute out;
@@ -152,6 +56,85 @@ Constant constant_node_value(const onnx::NodeProto& n, const std::string& where)
   throw Error(where + ": Constant node without a value attribute onexn reads");
 }
 
+// The element type of a graph input: float inputs (float32, and float16 / float64 / bfloat16,
+// whose models then run in float32) are f32; integer and bool inputs i64.
+DataType input_type(const onnx::ValueInfoProto& in, const std::string& model) {
+  const std::string where = fmt::format("{}: input '{}'", model, in.name());
+  if (!in.type().has_tensor_type()) throw Error(where + " is not a tensor");
+  switch (in.type().tensor_type().elem_type()) {
+    case onnx::TensorProto::FLOAT:
+    case onnx::TensorProto::FLOAT16:
+    case onnx::TensorProto::BFLOAT16:
+    case onnx::TensorProto::DOUBLE: return DataType::f32;
+    case onnx::TensorProto::INT64:
+    case onnx::TensorProto::INT32:
+    case onnx::TensorProto::INT16:
+    case onnx::TensorProto::INT8:
+    case onnx::TensorProto::UINT32:
+    case onnx::TensorProto::UINT16:
+    case onnx::TensorProto::UINT8:
+    case onnx::TensorProto::BOOL: return DataType::i64;
+    default:
+      throw Error(fmt::format("{} has element type {}; onexn runs float, integer and bool inputs", where,
+                              in.type().tensor_type().elem_type()));
+  }
+}
+
+// The shape of a graph input with options applied: dims the model fixes (dim_value > 0), the
+// batch (dimension 0 of inputs of rank >= 2) when options.batch is set, then options.shapes,
+// which sets the symbolic dims (dim_param, no value, or a value <= 0) and must agree with the
+// others. Dims still symbolic are -1.
+Shape input_shape(const onnx::ValueInfoProto& in, const ImportOptions& options, const std::string& model) {
+  const std::string where = fmt::format("{}: input '{}'", model, in.name());
+  const auto& tt = in.type().tensor_type();
+  const auto given = options.shapes.find(in.name());
+  if (!tt.has_shape()) {
+    if (given == options.shapes.end()) {
+      throw Error(where + " declares no shape; give it in the session options' shapes");
+    }
+    for (int64_t d : given->second) {
+      if (d <= 0) throw InvalidArgument(fmt::format("{}: the shape given, {}, has a size below 1", where,
+                                                    shape_string(given->second)));
+    }
+    return given->second;
+  }
+  const int rank = tt.shape().dim_size();
+  Shape shape;
+  for (int k = 0; k < rank; ++k) {
+    const auto& dim = tt.shape().dim(k);
+    shape.push_back(dim.has_dim_value() && dim.dim_value() > 0 ? dim.dim_value() : -1);
+  }
+  // The batch applies to image-like inputs (rank >= 2), not to a rank-1 side input.
+  if (options.batch > 0 && rank >= 2) shape[0] = options.batch;
+  if (given != options.shapes.end()) {
+    const Shape& want = given->second;
+    if (static_cast<int>(want.size()) != rank) {
+      throw InvalidArgument(fmt::format("{} has rank {}, the shape given, {}, has rank {}", where, rank,
+                                        shape_string(want), want.size()));
+    }
+    for (int k = 0; k < rank; ++k) {
+      if (want[k] <= 0) {
+        throw InvalidArgument(fmt::format("{}: the shape given, {}, has size {} in dimension {}; sizes "
+                                          "are at least 1", where, shape_string(want), want[k], k));
+      }
+      if (shape[k] != -1 && shape[k] != want[k]) {
+        throw InvalidArgument(fmt::format(
+            "{}: dimension {} is {} ({}), the shape given, {}, has {}", where, k, shape[k],
+            k == 0 && options.batch > 0 && rank >= 2 ? "the batch option" : "fixed by the model",
+            shape_string(want), want[k]));
+      }
+      shape[k] = want[k];
+    }
+  }
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d > 0 && __builtin_mul_overflow(n, d, &n)) {
+      throw Error(fmt::format("{} has dims {}, more elements than fit in 64 bits", where, shape_string(shape)));
+    }
+  }
+  return shape;
+}
+
 }  // namespace
 
 Graph import_onnx(const OnnxModel& model, const ImportOptions& options) {
@@ -180,33 +163,25 @@ Graph import_onnx(const OnnxModel& model, const ImportOptions& options) {
     v.shape_known = true;
     define(std::move(v));
   }
+  std::set<std::string> shaped;  // inputs options.shapes names
   for (const auto& in : g.input()) {
     if (ids.count(in.name())) continue;  // an initializer listed as input (IR version < 4)
-    const std::string where = fmt::format("{}: input '{}'", out.name, in.name());
-    if (!in.type().has_tensor_type()) throw Error(where + " is not a tensor");
-    const auto& tt = in.type().tensor_type();
-    if (tt.elem_type() != onnx::TensorProto::FLOAT) {
-      throw Error(fmt::format("{} has element type {}, onexn runs float32 inputs", where, tt.elem_type()));
-    }
     Value v;
     v.name = in.name();
-    for (int k = 0; k < tt.shape().dim_size(); ++k) {
-      const auto& dim = tt.shape().dim(k);
-      int64_t d = dim.has_dim_value() ? dim.dim_value() : 0;
-      // The batch applies to image-like inputs (rank >= 2), not to a rank-1 side input.
-      if (k == 0 && options.batch > 0 && tt.shape().dim_size() >= 2) d = options.batch;
-      if (k == 0 && d <= 0) d = 1;
-      if (d <= 0) {
-        throw Error(fmt::format("{} has an unknown size in dimension {} ('{}'); onexn needs fixed "
-                                "shapes except for the batch", where, k, dim.dim_param()));
-      }
-      v.shape.push_back(d);
-    }
-    checked_numel(v.shape, where);
-    v.shape_known = true;
+    v.type = input_type(in, out.name);
+    v.shape = input_shape(in, options, out.name);
+    if (options.shapes.count(v.name)) shaped.insert(v.name);
+    v.shape_known = std::find(v.shape.begin(), v.shape.end(), -1) == v.shape.end();
     out.inputs.push_back(define(std::move(v)));
   }
-  for (int k = 0; k < g.node_size(); ++k) {
+  for (const auto& [name, shape] : options.shapes) {
+    if (shaped.count(name)) continue;
+    std::string names;
+    for (int id : out.inputs) names += (names.empty() ? "'" : ", '") + out.value(id).name + "'";
+    throw InvalidArgument(fmt::format("{}: a shape is given for '{}', which is not an input of the "
+                                      "model (its inputs: {})", out.name, name, names));
+  }
+  for (int k : topological_node_order(g, out.name)) {
     const onnx::NodeProto& n = g.node(k);
     Node node;
     node.op = n.op_type();
@@ -239,7 +214,7 @@ Graph import_onnx(const OnnxModel& model, const ImportOptions& options) {
       }
       auto it = ids.find(in);
       if (it == ids.end()) {
-        throw Error(fmt::format("{} reads '{}', which nothing defines before it", where, in));
+        throw Error(fmt::format("{} reads '{}', which nothing defines", where, in));
       }
       node.inputs.push_back(it->second);
     }

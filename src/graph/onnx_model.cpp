@@ -34,11 +34,11 @@ OnnxModel OnnxModel::parse(std::span<const uint8_t> bytes, std::string_view what
   if (!impl->model.ParseFromCodedStream(&in) || !in.ConsumedEntireMessage()) {
     throw Error(id + " is not a valid ONNX model (protobuf parse failed: truncated or not ONNX)");
   }
-  const onnx::ModelProto& m = impl->model;
+  onnx::ModelProto& m = impl->model;
   if (m.ir_version() <= 0 || !m.has_graph() || m.opset_import_size() == 0) {
     throw Error(id + " is not an ONNX model (no ir_version, graph or opset_import; truncated?)");
   }
-  detail::check_graph_references(m.graph(), id);
+  detail::sort_and_check_graph(*m.mutable_graph(), id);
   impl->layers = detail::find_weighted_layers(m.graph(), id);
   return OnnxModel(std::move(impl));
 }

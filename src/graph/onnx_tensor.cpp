@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "graph/onnx_constant.hpp"
 #include "onexn/error.hpp"
 #include "onexn/file_io.hpp"
 #include "onexn/tensor_file.hpp"
@@ -25,8 +26,16 @@ int64_t tensor_numel(const onnx::TensorProto& t) {
   return n;
 }
 
+bool is_floating(const onnx::TensorProto& t) {
+  const int type = t.data_type();
+  return type == onnx::TensorProto::FLOAT || type == onnx::TensorProto::FLOAT16 ||
+         type == onnx::TensorProto::BFLOAT16 || type == onnx::TensorProto::DOUBLE;
+}
+
 std::vector<float> tensor_floats(const onnx::TensorProto& t, const std::string& where) {
   const std::string id = fmt::format("{}: tensor '{}'", where, t.name());
+  // float16 / bfloat16 / float64 weights (models stored in half precision) as float32.
+  if (is_floating(t) && t.data_type() != onnx::TensorProto::FLOAT) return graph::to_constant(t, where).f;
   if (t.data_type() != onnx::TensorProto::FLOAT) {
     throw Error(fmt::format("{} has data type {}, expected float32 ({})", id, t.data_type(),
                             int(onnx::TensorProto::FLOAT)));
@@ -61,6 +70,28 @@ std::vector<float> tensor_floats(const onnx::TensorProto& t, const std::string& 
 }
 
 void set_tensor_floats(onnx::TensorProto& t, std::span<const float> values) {
+  const int type = t.data_type();
+  if (type == onnx::TensorProto::FLOAT16 || type == onnx::TensorProto::BFLOAT16) {
+    std::vector<uint16_t> bits(values.size());
+    for (size_t k = 0; k < values.size(); ++k) {
+      bits[k] = type == onnx::TensorProto::FLOAT16 ? graph::float_to_half(values[k]) : graph::float_to_bfloat16(values[k]);
+    }
+    if (t.has_raw_data()) {
+      t.set_raw_data(bits.data(), bits.size() * 2);
+    } else {
+      t.mutable_int32_data()->Assign(bits.begin(), bits.end());  // one 16-bit pattern per int32
+    }
+    return;
+  }
+  if (type == onnx::TensorProto::DOUBLE) {
+    const std::vector<double> d(values.begin(), values.end());
+    if (t.has_raw_data()) {
+      t.set_raw_data(d.data(), d.size() * 8);
+    } else {
+      t.mutable_double_data()->Assign(d.begin(), d.end());
+    }
+    return;
+  }
   if (t.has_raw_data()) {
     t.set_raw_data(values.data(), values.size() * 4);
   } else {
@@ -70,22 +101,37 @@ void set_tensor_floats(onnx::TensorProto& t, std::span<const float> values) {
 
 }  // namespace detail
 
-int64_t FloatTensor::numel() const {
+int64_t Tensor::numel() const {
   int64_t n = 1;
   for (int64_t d : dims) n *= d;
   return n;
 }
 
-FloatTensor read_tensor_pb(const std::filesystem::path& path) {
+const char* to_string(ElementType t) {
+  switch (t) {
+    case ElementType::float32: return "float32";
+    case ElementType::int64: return "int64";
+    case ElementType::boolean: return "bool";
+  }
+  return "?";
+}
+
+Tensor read_tensor_pb(const std::filesystem::path& path) {
   const std::vector<uint8_t> bytes = read_file(path);
   onnx::TensorProto t;
   if (!t.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     throw Error("'" + path.string() + "' is not an ONNX TensorProto file (protobuf parse failed)");
   }
-  FloatTensor out;
+  graph::Constant c = graph::to_constant(t, "'" + path.string() + "'");
+  Tensor out;
   out.name = t.name();
-  out.dims.assign(t.dims().begin(), t.dims().end());
-  out.data = detail::tensor_floats(t, "'" + path.string() + "'");
+  out.dims = std::move(c.shape);
+  if (c.type == graph::DataType::f32) {
+    out.data = std::move(c.f);
+  } else {
+    out.type = t.data_type() == onnx::TensorProto::BOOL ? ElementType::boolean : ElementType::int64;
+    out.ints = std::move(c.i);
+  }
   return out;
 }
 

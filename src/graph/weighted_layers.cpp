@@ -3,10 +3,13 @@
 #include <fmt/ranges.h>
 
 #include <string_view>
+#include <vector>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "onexn/error.hpp"
+#include "graph/onnx_node_order.hpp"
+#include "graph/onnx_tensor.hpp"
 #include "onnx_model_impl.hpp"
 
 namespace onexn {
@@ -32,9 +35,7 @@ int64_t int_attribute(const onnx::NodeProto& node, const char* name, int64_t fal
   return fallback;
 }
 
-bool is_float_tensor(const onnx::TensorProto* t) {
-  return t && t->data_type() == onnx::TensorProto::FLOAT;
-}
+bool is_float_tensor(const onnx::TensorProto* t) { return t && is_floating(*t); }
 
 // Initializers and node outputs by name, built once per graph: looking each name up by scanning
 // the graph made find_weighted_layers cubic in the node count (a 47 KB file of Identity nodes
@@ -52,13 +53,13 @@ class ConstantFinder {
 
   const onnx::TensorProto* find(const std::string& name) const {
     std::string current = name;
-    // Each step follows one Identity node backwards; a chain cannot be longer than the graph.
+    // Each step follows one pass-through node backwards; a chain cannot be longer than the graph.
     for (int step = 0; step <= node_count_; ++step) {
       if (auto it = initializers_.find(current); it != initializers_.end()) return it->second;
       auto it = producers_.find(current);
       if (it == producers_.end()) return nullptr;
       const onnx::NodeProto* producer = it->second;
-      if (producer->op_type() == "Identity" && producer->input_size() == 1) {
+      if (is_pass_through(*producer)) {
         current = producer->input(0);
         continue;
       }
@@ -79,6 +80,13 @@ class ConstantFinder {
 
 }  // namespace
 
+bool is_pass_through(const onnx::NodeProto& node) {
+  if (node.input_size() != 1) return false;
+  if (node.op_type() == "Identity") return true;
+  // Cast(to=FLOAT): how models stored in float16 read their weights.
+  return node.op_type() == "Cast" && int_attribute(node, "to", 0) == onnx::TensorProto::FLOAT;
+}
+
 const onnx::TensorProto* find_constant(const onnx::GraphProto& graph, const std::string& name) {
   return ConstantFinder(graph).find(name);
 }
@@ -88,22 +96,21 @@ onnx::TensorProto* find_constant(onnx::GraphProto& graph, const std::string& nam
   return const_cast<onnx::TensorProto*>(find_constant(std::as_const(graph), name));
 }
 
-void check_graph_references(const onnx::GraphProto& graph, const std::string& where) {
+void sort_and_check_graph(onnx::GraphProto& graph, const std::string& where) {
+  const std::vector<int> order = graph::topological_node_order(graph, where);
+  bool sorted = true;
+  for (size_t k = 0; k < order.size(); ++k) sorted = sorted && order[k] == static_cast<int>(k);
+  if (!sorted) {
+    // Moved out and back in the new order (protobuf's repeated fields swap without copying).
+    std::vector<onnx::NodeProto> nodes(order.size());
+    for (size_t k = 0; k < order.size(); ++k) nodes[k].Swap(graph.mutable_node(order[k]));
+    for (size_t k = 0; k < order.size(); ++k) graph.mutable_node(static_cast<int>(k))->Swap(&nodes[k]);
+  }
   std::unordered_set<std::string> defined;
   for (const auto& v : graph.input()) defined.insert(v.name());
   for (const auto& t : graph.initializer()) defined.insert(t.name());
-  for (int i = 0; i < graph.node_size(); ++i) {
-    const onnx::NodeProto& node = graph.node(i);
-    for (const std::string& in : node.input()) {
-      if (!in.empty() && !defined.count(in)) {
-        throw Error(fmt::format("{}: node '{}' ({}) reads tensor '{}', which no initializer, graph "
-                                "input or earlier node defines",
-                                where, node.name().empty() ? fmt::format("#{}", i) : node.name(),
-                                node.op_type(), in));
-      }
-    }
-    for (const std::string& out : node.output()) defined.insert(out);
-  }
+  for (const auto& n : graph.node())
+    for (const std::string& out : n.output()) defined.insert(out);
   for (const auto& v : graph.output()) {
     if (!defined.count(v.name())) {
       throw Error(fmt::format("{}: graph output '{}' is not produced by any node", where, v.name()));

@@ -199,6 +199,8 @@ std::optional<Permutation> choose_order(TensorCache& cache, const graph::Channel
 
 namespace {
 
+constexpr int64_t kAnalysisSize = 224;
+
 // The channel sets of the model: its graph with shapes inferred by the runtime, analysed with the
 // channel role each op registered with the runtime.
 graph::ChannelFlow channel_flow(const OnnxModel& model) {
@@ -209,6 +211,15 @@ graph::ChannelFlow channel_flow(const OnnxModel& model) {
                             "support (the first: {}); --rearrange none prunes without it",
                             model.name(), missing.size(), missing.size() == 1 ? "" : "s",
                             missing.size() == 1 ? "has" : "have", missing.front()));
+  }
+  // Symbolic input sizes do not change which channels are tied: the analysis runs at batch 1 and
+  // 224 for any other symbolic dimension (a multiple of 32, as encoder-decoder networks need).
+  for (int id : g.inputs) {
+    graph::Value& v = g.value(id);
+    if (v.shape_known) continue;
+    for (size_t k = 0; k < v.shape.size(); ++k)
+      if (v.shape[k] < 0) v.shape[k] = k == 0 ? 1 : kAnalysisSize;
+    v.shape_known = true;
   }
   runtime::infer_and_fold(g);
   return graph::analyze_channel_flow(model, g, runtime::channel_role);

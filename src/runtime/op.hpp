@@ -5,7 +5,8 @@
 // `create` builds the node's kernel once shapes are known. Kernels run on TensorViews. At load
 // time, a node whose inputs are all constants is run once on them (constant folding), so ops that
 // appear in shape computations (Shape, Gather, Unsqueeze, Concat, Slice, Reshape, Cast, Mul, ...)
-// also handle int64 tensors; at run time every activation is float32.
+// also handle int64 tensors. At run time activations are float32 or int64 (bool tensors are int64
+// tensors of 0 / 1); ops defined on integers take int64 run-time inputs.
 #pragma once
 
 #include <cstdint>
@@ -28,7 +29,7 @@ struct TensorView {
   DataType type = DataType::f32;
   Shape shape;
   float* f = nullptr;    // f32 data (row-major)
-  int64_t* i = nullptr;  // i64 data (constant folding only)
+  int64_t* i = nullptr;  // i64 data
   int64_t numel() const { return graph::numel(shape); }
 };
 

@@ -141,7 +141,9 @@ void execute_plan(const Plan& plan, float* arena, float* scratch, int threads, s
       v.f = c.type == DataType::f32 ? c.f.data() : nullptr;
       v.i = c.type == DataType::i64 ? c.i.data() : nullptr;
     } else if (val.type == DataType::i64) {
-      // Offsets are multiples of 64 bytes, so the int64 elements are aligned.
+      // Offsets are multiples of 64 bytes, so the int64 elements are aligned. The arena is raw
+      // storage: a value is only ever written and read as its own type (kernels in separate
+      // calls, the session's copies with memcpy).
       v.i = reinterpret_cast<int64_t*>(arena + plan.offset[id]);
     } else {
       v.f = arena + plan.offset[id];

@@ -20,7 +20,9 @@ struct Step {
 struct Plan {
   graph::Graph graph;
   std::vector<Step> steps;
-  std::vector<int64_t> offset;  // per value id: arena offset in floats; -1 for constants / unused
+  // Per value id: arena offset in floats (64-byte aligned); -1 for constants / unused. float32
+  // activations take one float of the arena per element, int64 ones two.
+  std::vector<int64_t> offset;
   int64_t arena_floats = 0;     // activations of one run
   int64_t scratch_floats = 0;   // the largest kernel scratch (kernels run one after another)
   std::vector<LayerReport> layers;  // one per step

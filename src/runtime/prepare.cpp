@@ -58,6 +58,14 @@ void fold(graph::Graph& g, graph::Node& node, const OpDef& def) {
 }  // namespace
 
 void infer_and_fold(graph::Graph& g) {
+  for (int id : g.inputs) {
+    const graph::Value& v = g.value(id);
+    if (!v.shape_known) {
+      throw Error(fmt::format("{}: input '{}' has shape {} (-1: symbolic); shapes are inferred "
+                              "once every input size is known",
+                              g.name, v.name, graph::shape_string(v.shape)));
+    }
+  }
   for (graph::Node& node : g.nodes) {
     if (node.dead) continue;
     const OpDef* def = find_op(node.op);
@@ -93,17 +101,26 @@ std::vector<std::string> unsupported_nodes(const graph::Graph& g) {
   return out;
 }
 
-graph::Graph prepare_graph(const OnnxModel& model, const PrepareOptions& options) {
-  graph::ImportOptions io;
-  io.batch = options.batch;
-  graph::Graph g = graph::import_onnx(model, io);
+graph::Graph import_supported(const OnnxModel& model, const graph::ImportOptions& options) {
+  graph::Graph g = graph::import_onnx(model, options);
   const auto missing = unsupported_nodes(g);
   if (!missing.empty()) {
     throw Error(fmt::format("{}: {} node{} with an op onexn does not support; the first: {}", g.name,
                             missing.size(), missing.size() == 1 ? "" : "s", missing.front()));
   }
+  return g;
+}
+
+void prepare_imported(graph::Graph& g, bool fuse) {
   infer_and_fold(g);
-  if (options.fuse) graph::run_passes(g);
+  if (fuse) graph::run_passes(g);
+}
+
+graph::Graph prepare_graph(const OnnxModel& model, const PrepareOptions& options) {
+  graph::ImportOptions io;
+  io.batch = options.batch;
+  graph::Graph g = import_supported(model, io);
+  prepare_imported(g, options.fuse);
   return g;
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "graph/ir.hpp"
+#include "graph/onnx_import.hpp"
 #include "onexn/onnx_model.hpp"
 
 namespace onexn::runtime {
@@ -17,6 +18,12 @@ struct PrepareOptions {
 };
 
 graph::Graph prepare_graph(const OnnxModel& model, const PrepareOptions& options = {});
+
+// The two halves of prepare_graph, for the Session, which imports once and prepares a copy of
+// the imported graph per set of input shapes. import_supported also fails for the first node
+// whose op the runtime does not have; prepare_imported needs every input shape known.
+graph::Graph import_supported(const OnnxModel& model, const graph::ImportOptions& options);
+void prepare_imported(graph::Graph& g, bool fuse = true);
 
 // Shape inference over the whole graph, folding every node whose inputs are all constants.
 // Throws Error for the first unsupported op (naming node and op type) or inconsistent shapes.

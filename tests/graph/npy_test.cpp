@@ -130,7 +130,10 @@ with open(os.path.join(d, 'v3.npy'), 'wb') as f:
     np.lib.format.write_array(f, a((3,), np.float64), version=(3, 0))
 np.save(os.path.join(d, 'fortran.npy'), np.asfortranarray(a((2, 3), np.float32)))
 np.save(os.path.join(d, 'big_endian.npy'), a((2, 3), '>f4'))
-np.save(os.path.join(d, 'int64.npy'), np.arange(6, dtype=np.int64))
+np.save(os.path.join(d, 'int64.npy'), np.arange(-3, 3, dtype=np.int64).reshape(2, 3))
+np.save(os.path.join(d, 'int32.npy'), np.array([-7, 2**31 - 1, -2**31], dtype=np.int32))
+np.save(os.path.join(d, 'bool.npy'), np.array([[True, False, True]]))
+np.save(os.path.join(d, 'uint16.npy'), np.arange(3, dtype=np.uint16))
 np.save(os.path.join(d, 'float16.npy'), a((2,), np.float16))
 np.save(os.path.join(d, 'structured.npy'), np.zeros(2, dtype=[('x', '<f4'), ('y', '<f4')]))
 )");
@@ -157,6 +160,23 @@ np.save(os.path.join(d, 'structured.npy'), np.zeros(2, dtype=[('x', '<f4'), ('y'
   for (const char* file : {"f32.npy", "f32_4d.npy", "vector.npy", "empty.npy"}) {
     EXPECT_EQ(serialize_npy(read_npy(dir / file)), read_file(dir / file)) << file;
   }
+  // Integer and bool arrays: int64 and int32 as int64 tensors, bool as bool tensors of 0 / 1;
+  // int64 and bool files we write are numpy's bytes.
+  const Tensor i64 = read_npy(dir / "int64.npy");
+  EXPECT_EQ(i64.type, ElementType::int64);
+  EXPECT_EQ(i64.dims, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(i64.ints, (std::vector<int64_t>{-3, -2, -1, 0, 1, 2}));
+  EXPECT_TRUE(i64.data.empty());
+  const Tensor i32 = read_npy(dir / "int32.npy");
+  EXPECT_EQ(i32.type, ElementType::int64);
+  EXPECT_EQ(i32.ints, (std::vector<int64_t>{-7, 2147483647, -2147483648LL}));
+  const Tensor b = read_npy(dir / "bool.npy");
+  EXPECT_EQ(b.type, ElementType::boolean);
+  EXPECT_EQ(b.dims, (std::vector<int64_t>{1, 3}));
+  EXPECT_EQ(b.ints, (std::vector<int64_t>{1, 0, 1}));
+  for (const char* file : {"int64.npy", "bool.npy"}) {
+    EXPECT_EQ(serialize_npy(read_npy(dir / file)), read_file(dir / file)) << file;
+  }
   const FloatTensor scalar = read_npy(dir / "scalar.npy");
   EXPECT_TRUE(scalar.dims.empty());
   ASSERT_EQ(scalar.data.size(), 1u);
@@ -171,7 +191,7 @@ np.save(os.path.join(d, 'structured.npy'), np.zeros(2, dtype=[('x', '<f4'), ('y'
   };
   expect_rejected("fortran.npy", "Fortran order");
   expect_rejected("big_endian.npy", "unsupported dtype '>f4'");
-  expect_rejected("int64.npy", "unsupported dtype '<i8'");
+  expect_rejected("uint16.npy", "unsupported dtype '<u2'");
   expect_rejected("float16.npy", "unsupported dtype '<f2'");
   expect_rejected("structured.npy", "structured");
   fs::remove_all(dir);
@@ -268,6 +288,9 @@ TEST(Npy, RejectsMalformedFilesWithOneLineThatSaysWhy) {
   const std::string bad_dtype =
       header_msg("{'descr': '\x01\xff\t', 'fortran_order': False, 'shape': (0,)}");
   EXPECT_NE(bad_dtype.find("unsupported dtype '\\x01\\xff\\x09'"), std::string::npos) << bad_dtype;
+  std::vector<uint8_t> bad_bool = npy_with_header("{'descr': '|b1', 'fortran_order': False, 'shape': (2,)}", 2);
+  bad_bool.back() = 2;
+  EXPECT_NE(msg(bad_bool).find("bool element 1 is the byte 2"), std::string::npos) << msg(bad_bool);
   // A zero dimension makes the array empty whatever the others are.
   EXPECT_NO_THROW(parse_npy(
       npy_with_header(
@@ -280,6 +303,11 @@ TEST(Npy, WriteRejectsBadTensorsAndLeavesNoFile) {
   FloatTensor t = tensor({2, 3}, 1);
   t.data.pop_back();
   EXPECT_THROW(write_npy(dir / "bad.npy", t), InvalidArgument);
+  Tensor ints{.name = "i", .dims = {2}, .data = {}, .type = ElementType::int64, .ints = {1, 2, 3}};
+  EXPECT_THROW(write_npy(dir / "bad.npy", ints), InvalidArgument);
+  ints.type = ElementType::boolean;
+  ints.ints = {0, 2};
+  EXPECT_THROW(write_npy(dir / "bad.npy", ints), InvalidArgument);
   t.dims = {-1, 5};
   EXPECT_THROW(write_npy(dir / "bad.npy", t), InvalidArgument);
   EXPECT_TRUE(fs::is_empty(dir));
@@ -295,8 +323,8 @@ TEST(Npy, FuzzCorpusIsReadOrRejectedWithAnError) {
   for (const auto& entry : fs::directory_iterator(test::source_dir() / "fuzz" / "corpus" / "npy")) {
     const std::vector<uint8_t> bytes = read_file(entry.path());
     try {
-      const FloatTensor t = parse_npy(bytes, "'" + entry.path().string() + "'");
-      EXPECT_EQ(static_cast<int64_t>(t.data.size()), t.numel()) << entry.path();
+      const Tensor t = parse_npy(bytes, "'" + entry.path().string() + "'");
+      EXPECT_EQ(t.stored(), t.numel()) << entry.path();
       ++read;
     } catch (const Error&) {
       ++rejected;
@@ -316,6 +344,15 @@ TEST(TensorPb, WriteThenReadRoundTrips) {
     EXPECT_EQ(back.name, "input_0");
     EXPECT_EQ(back.dims, t.dims);
     expect_bitwise_equal(back.data, t.data);
+  }
+  for (ElementType type : {ElementType::int64, ElementType::boolean}) {
+    Tensor t{.name = "ids", .dims = {2, 2}, .data = {}, .type = type, .ints = {1, 0, 0, 1}};
+    if (type == ElementType::int64) t.ints = {-5, 0, int64_t{1} << 40, 7};
+    write_tensor_pb(dir / "t.pb", t);
+    const Tensor back = read_tensor_pb(dir / "t.pb");
+    EXPECT_EQ(back.type, type);
+    EXPECT_EQ(back.dims, t.dims);
+    EXPECT_EQ(back.ints, t.ints);
   }
   FloatTensor bad = tensor({3}, 1);
   bad.data.push_back(0);

@@ -197,7 +197,7 @@ TEST(OpsElementwise, IdentityDropoutCast) {
             (std::vector<int64_t>{4, 5}));
   const auto d = OneNode("Dropout").input(x).attr("ratio", 0.3f).outputs(2).run();
   EXPECT_EQ(d[0].f, x.f);
-  EXPECT_EQ(d[1].f, std::vector<float>(12, 1.0f));
+  EXPECT_EQ(d[1].i, std::vector<int64_t>(12, 1));  // the mask: bool, an int64 tensor of 1s
   EXPECT_EQ(
       OneNode("Dropout").input(x).constant(floats({}, {0.5f})).constant(ints({}, {0})).run1().f,
       x.f);

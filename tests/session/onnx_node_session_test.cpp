@@ -98,9 +98,11 @@ TEST(OnnxNodeCases, RunThroughTheWholeRuntime) {
       for (size_t k = 0; k < out.size(); ++k) {
         const FloatTensor expected = read_tensor_pb(data / ("output_" + std::to_string(k) + ".pb"));
         EXPECT_EQ(out[k].dims, expected.dims) << name << " output " << k;
+        EXPECT_EQ(out[k].type, expected.type) << name << " output " << k;
+        EXPECT_EQ(out[k].ints, expected.ints) << name << " output " << k;  // int64 / bool exactly
         const double err = test::max_relative_error(out[k].data, expected.data);
         EXPECT_LE(err, 1e-5) << name << " output " << k;
-        failed += err > 1e-5;
+        failed += err > 1e-5 || out[k].type != expected.type || out[k].ints != expected.ints;
       }
       ++ran;
       ++ran_by_op[m.graph().node(0).op_type()];

@@ -1,5 +1,6 @@
-// onexn bench MODEL.onnx [--threads T] [--batch B] [--runs R] [--json]: the model with the
-// kernels onexn picks against the same runtime forced dense, in one run, layer by layer.
+// onexn bench MODEL.onnx [--input [NAME=]FILE]... [--shape [NAME=]D,D,...]... [--threads T]
+//             [--batch B] [--runs R] [--json]: the model with the kernels onexn picks against the
+// same runtime forced dense, in one run, layer by layer.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -21,11 +22,12 @@ double median(std::vector<double> v) {
 }
 
 // Median time of each layer over `runs` profiled runs.
-std::vector<double> layer_medians(const Session& s, const std::vector<FloatTensor>& in, int runs) {
-  std::vector<std::vector<double>> per_layer(s.layers().size());
+std::vector<double> layer_medians(const Session& s, const std::vector<Tensor>& in, int runs) {
+  std::vector<std::vector<double>> per_layer;
   std::vector<double> ms;
   for (int r = 0; r < runs; ++r) {
     s.run_profiled(in, ms);
+    per_layer.resize(ms.size());
     for (size_t k = 0; k < ms.size(); ++k) per_layer[k].push_back(ms[k]);
   }
   std::vector<double> out;
@@ -40,6 +42,7 @@ std::string megabytes(int64_t bytes) { return fmt::format("{:.1f} MB", double(by
 Command add_bench_command(CLI::App& app) {
   struct Options {
     std::string model;
+    InputArgs inputs;
     int threads = 1, runs = 20;
     int64_t batch = 0;
     bool json = false;
@@ -49,20 +52,23 @@ Command add_bench_command(CLI::App& app) {
       "bench", "Time a model with onexn's kernel choice against the same runtime forced dense");
   sub->add_option("model", opt->model, "ONNX model file")->required();
   sub->add_option("--threads", opt->threads, "threads")->capture_default_str()->check(CLI::Range(1, 1024));
-  sub->add_option("--batch", opt->batch, "batch size (default: the model's)")
+  add_input_options(sub, opt->inputs);
+  sub->add_option("--batch", opt->batch, "batch size (default: the model's, or the inputs')")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
   sub->add_option("--runs", opt->runs, "timed runs of each variant (median reported)")
       ->capture_default_str()
       ->check(CLI::Range(20, 100000));
   sub->add_flag("--json", opt->json, "one JSON object per layer per line, then the summary");
   return {sub, [opt] {
+            GivenInputs given = read_given_inputs(opt->inputs);
             SessionOptions so;
             so.threads = opt->threads;
-            so.batch = opt->batch;
-            const Session sparse = Session::load(opt->model, so);
+            const OnnxModel model = OnnxModel::load(opt->model);
+            so.batch = opt->batch ? opt->batch : batch_of_given(model_inputs(model), given);
+            const Session sparse = Session::from_model(model, so);
             so.dense = true;
-            const Session dense = Session::load(opt->model, so);
-            const std::vector<FloatTensor> inputs = complete_inputs(sparse, {});
+            const Session dense = Session::from_model(model, so);
+            const std::vector<Tensor> inputs = complete_inputs(sparse, std::move(given));
             // Whole-model latency: both variants in rounds, after warm-up.
             const std::vector<double> ms = bench::blocked_median_ms(
                 {[&] { sparse.run(inputs); }, [&] { dense.run(inputs); }}, 3, opt->runs);
@@ -71,8 +77,9 @@ Command add_bench_command(CLI::App& app) {
             const std::vector<double> dense_layers = layer_medians(dense, inputs, std::max(5, opt->runs / 4));
             double layer_total = 0;
             for (double t : sparse_layers) layer_total += t;
-            const auto& layers = sparse.layers();
-            const int64_t batch = sparse.inputs().front().shape.empty() ? 1 : sparse.inputs().front().shape[0];
+            // The plans of these inputs' shapes (the runs above built them when not built at load).
+            const std::vector<LayerReport> layers = sparse.layers(), dense_layer_reports = dense.layers();
+            const int64_t batch = inputs.front().dims.empty() ? 1 : inputs.front().dims[0];
             if (opt->json) {
               for (size_t k = 0; k < layers.size(); ++k) {
                 nlohmann::ordered_json j;
@@ -80,7 +87,7 @@ Command add_bench_command(CLI::App& app) {
                 j["op"] = layers[k].op;
                 j["kind"] = layers[k].kind;
                 j["kernel"] = layers[k].kernel;
-                j["dense_kernel"] = dense.layers()[k].kernel;
+                j["dense_kernel"] = dense_layer_reports[k].kernel;
                 j["n"] = layers[k].block_size;
                 j["sparsity"] = layers[k].sparsity;
                 j["sparse_ms"] = sparse_layers[k];

@@ -241,8 +241,8 @@ std::unique_ptr<OpKernel> create_identity(const Graph& g, const Node& node) {
   return ops::make_copy_kernel(g, node, "copy");
 }
 
-// Inference only: the output is the input; the optional mask output is all ones (as float32,
-// onexn has no bool tensors). Training (training_mode = true, or is_test = 0 before opset 7)
+// Inference only: the output is the input; the optional mask output is all ones (bool, i.e. an
+// int64 tensor of 1s). Training (training_mode = true, or is_test = 0 before opset 7)
 // fails, as does a training_mode that is not a constant.
 void infer_dropout(Graph& g, const Node& node) {
   ops::check_attrs(g, node, {"ratio", "seed", "is_test", "consumed_inputs"});
@@ -262,7 +262,7 @@ void infer_dropout(Graph& g, const Node& node) {
   }
   const Shape& shape = input_value(g, node, 0).shape;
   set_output(g, node, 0, DataType::f32, shape);
-  set_output(g, node, 1, DataType::f32, shape);
+  set_output(g, node, 1, DataType::i64, shape);
 }
 
 std::unique_ptr<OpKernel> create_dropout(const Graph& g, const Node& node) {
@@ -272,7 +272,7 @@ std::unique_ptr<OpKernel> create_dropout(const Graph& g, const Node& node) {
                           [n, mask](std::span<const TensorView> in, std::span<const TensorView> out,
                                     const RunContext&) {
                             if (out[0].f != in[0].f) ops::copy_elems(out[0].f, in[0].f, n * 4);
-                            if (mask) std::fill(out[1].f, out[1].f + n, 1.0f);
+                            if (mask) std::fill(out[1].i, out[1].i + n, int64_t{1});
                           });
 }
 
