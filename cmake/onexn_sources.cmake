@@ -48,6 +48,7 @@ set(ONEXN_CORE_SOURCES
   src/runtime/conv/conv_attributes.cpp
   src/runtime/conv/conv_implementations.cpp
   src/runtime/conv/conv_choice.cpp
+  src/runtime/conv/conv_dead_taps.cpp
   src/runtime/plan.cpp
   src/runtime/plan_cache.cpp
   src/runtime/session.cpp

@@ -8,6 +8,7 @@
 #include "onexn/error.hpp"
 #include "runtime/conv/conv_attributes.hpp"
 #include "runtime/conv/conv_choice.hpp"
+#include "runtime/conv/conv_dead_taps.hpp"
 #include "runtime/ops/op_families.hpp"
 
 namespace onexn::runtime {
@@ -26,6 +27,7 @@ class ConvKernel final : public ConvKernelBase {
     } else {
       layer.conv = conv_params_of(g, node);
       layer.weights = w.constant->as_floats();
+      crop_dead_taps(layer.conv, layer.weights);
     }
     if (node.inputs.size() > 2 && node.inputs[2] >= 0) layer.bias = input_value(g, node, 2).constant->as_floats();
     bias_ = layer.bias;
@@ -39,7 +41,7 @@ class ConvKernel final : public ConvKernelBase {
     info_.kind = conv_kind(g, node, ws);
     const int64_t batch = layer.transposed ? layer.transpose.batch : layer.conv.batch;
     info_.dense_macs = layer.dense_macs() / batch;
-    info_.weight_bytes_dense = ws.numel() * static_cast<int64_t>(sizeof(float));
+    info_.weight_bytes_dense = w.constant->numel() * static_cast<int64_t>(sizeof(float));
     info_.sparsity = layer.stats.sparsity();
 
     ConvChoiceOptions co;

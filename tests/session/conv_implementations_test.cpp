@@ -152,6 +152,14 @@ std::vector<Layer> layers() {
   d4.pad_top = d4.pad_left = d4.pad_bottom = d4.pad_right = 4;
   d4.stride_h = d4.stride_w = 2;
   out.push_back(make("dilated 4, stride 2", d4));
+  // ASPP on a small feature map: dilation 6 at 5x5 leaves the centre tap only (a 1x1 conv after
+  // cropping), dilation 4 at 7x7 with stride 1 crops nothing but runs.
+  ConvParams aspp{.c_in = 16, .h = 5, .w = 5, .c_out = 8, .kh = 3, .kw = 3, .pad_top = 6, .pad_left = 6,
+                  .pad_bottom = 6, .pad_right = 6, .dilation_h = 6, .dilation_w = 6};
+  out.push_back(make("ASPP dilation 6 at 5x5", aspp));
+  ConvParams aspp_rows = aspp;
+  aspp_rows.w = 20;  // only the rows crop
+  out.push_back(make("ASPP dilation 6 at 5x20", aspp_rows));
   ConvParams uneven{.c_in = 8, .h = 12, .w = 10, .c_out = 16, .kh = 3, .kw = 1, .stride_h = 2, .stride_w = 1,
                     .pad_top = 1, .pad_bottom = 1};
   out.push_back(make("stride 2x1", uneven));
@@ -186,7 +194,10 @@ TEST(ConvImplementations, EachForcedImplementationMatchesTheReference) {
         const Session session = Session::from_bytes(bytes, l.name, options);
         FloatTensor x{.name = "x", .dims = session.inputs()[0].shape, .data = l.x};
         const std::vector<FloatTensor> y = session.run({x});
-        const LayerReport& report = session.layers().at(0);
+        const LayerReport report = session.layers().at(0);  // layers() returns a copy
+        if (l.name == "ASPP dilation 6 at 5x5") {  // cropped to its centre tap
+          EXPECT_EQ(report.macs, l.conv.c_out * l.conv.c_in * 25) << report.kernel;
+        }
         EXPECT_LE(test::max_relative_error(y.at(0).data, ref), 1e-4)
             << l.name << ", forced '" << impl << "', ran " << report.implementation << ": " << report.kernel;
         // The forced implementation runs wherever it applies and has something to run (CSR has
