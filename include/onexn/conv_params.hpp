@@ -68,7 +68,8 @@ std::vector<float> conv_layout_weights(const ConvTransposeParams& p, const float
 
 // What runs after the multiply-adds, per output value, in this order:
 //   y = acc + bias[c] (if bias) ; y += residual (if residual) ; y = activation(y)
-enum class Activation { none, relu, relu6, clip };
+// hardswish: y * min(max(y/6 + 1/2, 0), 1) (MobileNetV3).
+enum class Activation { none, relu, relu6, clip, hardswish };
 
 struct Epilogue {
   const float* bias = nullptr;      // c_out values, or null
@@ -86,6 +87,11 @@ struct Epilogue {
       case Activation::relu: y = y > 0.0f ? y : 0.0f; break;
       case Activation::relu6: y = y < 0.0f ? 0.0f : (y > 6.0f ? 6.0f : y); break;
       case Activation::clip: y = y < clip_min ? clip_min : (y > clip_max ? clip_max : y); break;
+      case Activation::hardswish: {
+        const float t = y * (1.0f / 6.0f) + 0.5f;
+        y *= t < 0.0f ? 0.0f : (t > 1.0f ? 1.0f : t);
+        break;
+      }
     }
     return y;
   }

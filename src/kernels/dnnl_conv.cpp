@@ -66,6 +66,7 @@ DnnlConv::DnnlConv(const ConvParams& p, const float* w, const Epilogue& epi, Lay
       case Activation::clip:
         ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip, epi.clip_min, epi.clip_max);
         break;
+      case Activation::hardswish: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_hardswish, 0.0f, 0.0f); break;
     }
     dnnl::primitive_attr attr;
     attr.set_post_ops(ops);

@@ -56,7 +56,8 @@ constexpr int MaxTileVectors(int rows) {
   return p;
 }
 
-// The activation as a clamp: relu [0, inf), relu6 [0, 6], clip [min, max], none: no clamp. Kept
+// The activation as a clamp: relu [0, inf), relu6 [0, 6], clip [min, max], none: no clamp;
+// hardswish its own formula. Kept
 // as floats: vectors made from them before the K loop would hold registers the tile needs.
 struct Epi {
   Activation activation;
@@ -73,11 +74,18 @@ HWY_INLINE Epi MakeEpi(const Epilogue& epi) {
 
 HWY_INLINE V Activate(const Epi& e, V v) {
   const D d;
+  if (e.activation == Activation::hardswish) {
+    const V t = hn::MulAdd(v, hn::Set(d, 1.0f / 6.0f), hn::Set(d, 0.5f));
+    return hn::Mul(v, hn::Min(hn::Max(t, hn::Zero(d)), hn::Set(d, 1.0f)));
+  }
   return e.activation == Activation::none ? v
                                           : hn::Min(hn::Max(v, hn::Set(d, e.lo)), hn::Set(d, e.hi));
 }
 
 HWY_INLINE float ActivateScalar(const Epi& e, float v) {
+  if (e.activation == Activation::hardswish) {
+    return v * std::min(std::max(v * (1.0f / 6.0f) + 0.5f, 0.0f), 1.0f);
+  }
   return e.activation == Activation::none ? v : std::min(std::max(v, e.lo), e.hi);
 }
 

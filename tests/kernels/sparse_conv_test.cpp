@@ -100,7 +100,7 @@ void run_random_cases(int count, uint32_t seed, std::set<std::string>* kernels) 
     std::vector<float> residual = test::random_values(c.p.output_numel(), seed + 7 * i);
     if (rng() % 4) c.epi.bias = bias.data();
     if (rng() % 3 == 0) c.epi.residual = residual.data();
-    c.epi.activation = static_cast<Activation>(rng() % 4);
+    c.epi.activation = static_cast<Activation>(rng() % 5);
     c.epi.clip_min = -0.25f;
     c.epi.clip_max = 0.5f;
     check_case(c, seed + 100 * i, kernels);

@@ -98,7 +98,7 @@ TEST(SparseConvTranspose, MatchesTheReferenceOnRandomShapes) {
     std::vector<float> bias = test::random_values(p.c_out, 7 + i);
     Epilogue epi;
     if (rng() % 3) epi.bias = bias.data();
-    epi.activation = static_cast<Activation>(rng() % 4);
+    epi.activation = static_cast<Activation>(rng() % 5);
     epi.clip_min = -0.25f;
     epi.clip_max = 0.5f;
     check(p, n, sparsities[rng() % 3], epi, 1 + rng() % 3, static_cast<WorkSplit>(rng() % 3), 1000 + i);

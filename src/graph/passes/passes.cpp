@@ -139,6 +139,27 @@ int fuse_residual_add(Graph& g) {
   return fused;
 }
 
+int form_hardswish(Graph& g) {
+  int formed = 0;
+  for (Node& mul : g.nodes) {
+    if (mul.dead || mul.op != "Mul" || mul.inputs.size() != 2 || !mul.attrs.empty()) continue;
+    for (int side = 0; side < 2; ++side) {
+      const int gate = mul.inputs[side], x = mul.inputs[1 - side];
+      if (gate < 0 || x < 0 || g.value(gate).producer < 0 || g.value(gate).shape != g.value(x).shape) continue;
+      Node& hs = g.nodes[g.value(gate).producer];
+      if (hs.dead || hs.op != "HardSigmoid" || hs.inputs.at(0) != x || single_consumer(g, gate) < 0) continue;
+      // torch.onnx writes nn.Hardswish as x * HardSigmoid(x, alpha = 1/6) before opset 14.
+      if (std::abs(hs.attr_float("alpha", 0.2f) - 1.0f / 6.0f) > 1e-6f || hs.attr_float("beta", 0.5f) != 0.5f) continue;
+      mul.op = "HardSwish";
+      mul.inputs = {x};
+      hs.dead = true;
+      ++formed;
+      break;
+    }
+  }
+  return formed;
+}
+
 int fuse_activation(Graph& g) {
   int fused = 0;
   for (size_t k = 0; k < g.nodes.size(); ++k) {
@@ -165,6 +186,8 @@ int fuse_activation(Graph& g) {
       }
       kind.s = lo == 0.0f && hi == 6.0f ? "relu6" : "clip";
       bounds.floats = {lo, hi};
+    } else if (act.op == "HardSwish") {
+      kind.s = "hardswish";
     } else {
       continue;
     }
@@ -180,6 +203,7 @@ void run_passes(Graph& g) {
   remove_noops(g);
   fold_batchnorm(g);
   fuse_residual_add(g);
+  form_hardswish(g);
   fuse_activation(g);
   g.compact();
 }

@@ -220,6 +220,7 @@ Epilogue epilogue_of(const graph::Node& node, const std::vector<float>& bias) {
   const std::string act = node.attr_string("onexn_activation", "");
   if (act == "relu") e.activation = Activation::relu;
   if (act == "relu6") e.activation = Activation::relu6;
+  if (act == "hardswish") e.activation = Activation::hardswish;
   if (act == "clip") {
     e.activation = Activation::clip;
     const auto it = node.attrs.find("onexn_clip");

@@ -27,14 +27,12 @@ constexpr double kSparseRate[] = {40, 65, 85, 95, 100, 100};  // our 1xN kernel 
 
 // y = activation(y + residual), for implementations that cannot fuse the residual.
 void add_residual(float* y, const float* res, int64_t n, const Epilogue& e, int threads) {
-  const float lo = e.activation == Activation::relu || e.activation == Activation::relu6 ? 0.0f
-                   : e.activation == Activation::clip                                    ? e.clip_min
-                                                                                         : -INFINITY;
-  const float hi = e.activation == Activation::relu6 ? 6.0f
-                   : e.activation == Activation::clip ? e.clip_max
-                                                      : INFINITY;
+  Epilogue act;  // the activation alone
+  act.activation = e.activation;
+  act.clip_min = e.clip_min;
+  act.clip_max = e.clip_max;
 #pragma omp parallel for num_threads(threads) if (n > (1 << 16)) schedule(static)
-  for (int64_t i = 0; i < n; ++i) y[i] = std::min(std::max(y[i] + res[i], lo), hi);
+  for (int64_t i = 0; i < n; ++i) y[i] = act.apply(y[i] + res[i], 0, i);
 }
 
 // Why our tile kernels (sparse, CSR, ours-dense) cannot run the layer, or empty.
