@@ -113,13 +113,13 @@ Command add_bench_command(CLI::App& app) {
                                      opt->threads == 1 ? "" : "s");
             size_t name_width = 5;
             for (const auto& l : layers) name_width = std::max(name_width, std::min<size_t>(l.name.size(), 40));
-            std::cout << fmt::format("{:<{}}  {:<17}  {:<9}  {:<40}  {:>3}  {:>5}  {:>8}  {:>8}  {:>6}\n", "layer",
+            std::cout << fmt::format("{:<{}}  {:<17}  {:<10}  {:<40}  {:>3}  {:>5}  {:>8}  {:>8}  {:>6}\n", "layer",
                                      name_width, "op", "kind", "kernel", "N", "p", "ms", "dense ms", "share");
             for (size_t k = 0; k < layers.size(); ++k) {
               std::string name = layers[k].name;
               if (name.size() > name_width) name = "..." + name.substr(name.size() - name_width + 3);
               std::cout << fmt::format(
-                  "{:<{}}  {:<17}  {:<9}  {:<40}  {:>3}  {:>5}  {:>8.3f}  {:>8.3f}  {:>5.1f}%\n", name,
+                  "{:<{}}  {:<17}  {:<10}  {:<40}  {:>3}  {:>5}  {:>8.3f}  {:>8.3f}  {:>5.1f}%\n", name,
                   name_width, layers[k].op.substr(0, 17), layers[k].kind, layers[k].kernel.substr(0, 40),
                   layers[k].block_size ? std::to_string(layers[k].block_size) : "-",
                   !layers[k].kind.empty() ? fmt::format("{:.2f}", layers[k].sparsity) : "-", sparse_layers[k],

@@ -36,7 +36,7 @@ void add_residual(float* y, const float* res, int64_t n, const Epilogue& e, int 
 }
 
 // Why our tile kernels (sparse, CSR, ours-dense) cannot run the layer, or empty.
-std::string ours_declines(const ConvLayer& l) {
+std::string declines_ours(const ConvLayer& l) {
   if (l.transposed) return detail::SparseConvTranspose::unsupported(l.transpose);
   try {
     detail::plan_input_planes(l.conv);
@@ -69,7 +69,7 @@ bool has_zeros(const ConvLayer& l) { return l.stats.nonzeros < l.stats.numel && 
 // epilogue; `make` builds the object.
 template <typename Conv, typename Make>
 ConvCandidate ours(const ConvLayer& l, std::string implementation, std::string label, double predicted,
-                   int block_size, Make make, WorkSplit split = WorkSplit::automatic, bool other_split = false) {
+                   int block_size, Make make, bool other_split = false) {
   ConvCandidate c;
   c.implementation = std::move(implementation);
   c.predicted = predicted;
@@ -81,8 +81,6 @@ ConvCandidate ours(const ConvLayer& l, std::string implementation, std::string l
     if (other_split) {
       // The split the automatic rule would not take (docs/kernels.md, Threads): timed too.
       conv->set_work_split(conv->work_split(threads) == WorkSplit::pixels ? WorkSplit::groups : WorkSplit::pixels);
-    } else if (split != WorkSplit::automatic) {
-      conv->set_work_split(split);
     }
     ConvCandidate::Built b;
     b.name = fmt::format("{} ({})", label, conv->kernel_name());
@@ -126,26 +124,24 @@ void add_ours(const ConvLayer& l, std::vector<ConvCandidate>& out, bool dense) {
       const ConvTransposeParams tp = l.transpose;
       const float* w = l.weights.data();
       out.push_back(ours<detail::SparseConvTranspose>(
-          l, impl, label, p, n, [=] { return detail::SparseConvTranspose(tp, w, n, dense); },
-          WorkSplit::automatic, variant == 1));
+          l, impl, label, p, n, [=] { return detail::SparseConvTranspose(tp, w, n, dense); }, variant == 1));
     } else {
       const ConvParams cp = l.conv;
       const ConstWeightView w{l.weights.data(), l.weight_shape()};
       out.push_back(ours<SparseConv>(
           l, impl, label, p, n,
           [=] { return SparseConv::from_1xn(cp, dense ? pack_1xn(w, n, Mask(w.shape.numel(), 1)) : pack_1xn(w, n)); },
-          WorkSplit::automatic, variant == 1));
+          variant == 1));
     }
   }
 }
 
-std::string declines_ours(const ConvLayer& l) { return ours_declines(l); }
 void sparse_candidates(const ConvLayer& l, std::vector<ConvCandidate>& out) { add_ours(l, out, false); }
 void ours_dense_candidates(const ConvLayer& l, std::vector<ConvCandidate>& out) { add_ours(l, out, true); }
 
 std::string declines_csr(const ConvLayer& l) {
   if (l.transposed) return "no transposed convolutions";
-  return ours_declines(l);
+  return declines_ours(l);
 }
 
 // Unstructured weights: the CSR kernel, when the weights are mostly zero with no block structure.
