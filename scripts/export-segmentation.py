@@ -46,14 +46,16 @@ FP16_BASES = ("unet", "deeplabv3_mobilenet_v3_large", "lraspp_mobilenet_v3_large
 ALL = TORCHVISION + ("unet", "unet_opset11", "unet_opset9") + tuple(b + "_fp16" for b in FP16_BASES)
 
 
-def randomize_batchnorm(model, gen):
-    for m in model.modules():
-        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
-            c = m.num_features
-            m.running_mean.copy_(torch.randn(c, generator=gen) * 0.1)
-            m.running_var.copy_(torch.rand(c, generator=gen) * 0.5 + 0.75)
-            m.weight.data.copy_(torch.rand(c, generator=gen) * 0.5 + 0.75)
-            m.bias.data.copy_(torch.randn(c, generator=gen) * 0.1)
+def load_sibling(module, file):
+    """A module of this folder whose file name has dashes."""
+    spec = importlib.util.spec_from_file_location(module, os.path.join(os.path.dirname(os.path.abspath(__file__)), file))
+    m = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(m)
+    return m
+
+
+# Non-trivial BatchNorm statistics and affine parameters, as for the torchvision classifiers.
+randomize_batchnorm = load_sibling("export_torchvision", "export-torchvision.py").randomize_batchnorm
 
 
 def conv_bn_relu(c_in, c_out, stride=1, dilation=1, groups=1):
@@ -164,10 +166,7 @@ def export(name, out_dir, seed):
 
 def export_fp16(name, out_dir):
     base = name[:-len("_fp16")]
-    here = os.path.dirname(os.path.abspath(__file__))
-    spec = importlib.util.spec_from_file_location("onnx_fp16_weights", os.path.join(here, "onnx-fp16-weights.py"))
-    fp16 = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(fp16)
+    fp16 = load_sibling("onnx_fp16_weights", "onnx-fp16-weights.py")
     import onnx
     model = onnx.load(os.path.join(out_dir, f"{base}.onnx"))
     fp16.convert(model)
@@ -183,7 +182,7 @@ def script_version(seed):
     """What the exported files depend on: these scripts' text, the seed, torch's version."""
     here = os.path.dirname(os.path.abspath(__file__))
     h = hashlib.sha256(f"{seed} {torch.__version__} {torchvision.__version__}".encode())
-    for name in ("export-segmentation.py", "onnx-fp16-weights.py"):
+    for name in ("export-segmentation.py", "export-torchvision.py", "onnx-fp16-weights.py"):
         with open(os.path.join(here, name), "rb") as f:
             h.update(f.read())
     return h.hexdigest()

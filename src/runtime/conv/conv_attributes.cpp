@@ -231,10 +231,11 @@ Epilogue epilogue_of(const graph::Node& node, const std::vector<float>& bias) {
 }
 
 std::string conv_kind(const graph::Graph& g, const graph::Node& node, const WeightShape& ws) {
+  // The order of onexn::LayerKind's rules (weighted_layers.cpp), so tables agree with inspect.
   const graph::Value& x = input_value(g, node, 0);
-  if (node.op == "ConvTranspose") return "transposed";
   if (ws.groups > 1 && ws.c_in_per_group == 1) return "depthwise";
   if (x.producer < 0 && !x.constant) return "first";
+  if (node.op == "ConvTranspose") return "transposed";
   return ws.kh == 1 && ws.kw == 1 ? "pointwise" : "KxK";
 }
 

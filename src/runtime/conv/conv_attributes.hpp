@@ -22,7 +22,7 @@ graph::Shape conv_output_shape(const graph::Graph& g, const graph::Node& node);
 // Bias and the activation the passes fused into the node (attribute onexn_activation).
 Epilogue epilogue_of(const graph::Node& node, const std::vector<float>& bias);
 
-// "first" (reads a graph input), "depthwise", "pointwise", "KxK" or "transposed".
+// "depthwise", "first" (reads a graph input), "transposed", "pointwise" or "KxK", in that order.
 std::string conv_kind(const graph::Graph& g, const graph::Node& node, const WeightShape& ws);
 
 }  // namespace onexn::runtime
