@@ -45,36 +45,57 @@ size_t fastest(const ConvLayer& l, std::vector<Ready>& ready) {
 
 }  // namespace
 
-ConvChoice choose_conv(const ConvLayer& layer, const ConvChoiceOptions& options) {
-  std::vector<ConvCandidate> candidates;
-  if (!options.force.empty()) {
-    const ConvImplementation* forced = find_conv_implementation(options.force);
-    if (!forced) {
-      throw InvalidArgument(fmt::format("conv implementation '{}' does not exist (one of: {})", options.force,
-                                        conv_implementation_names()));
-    }
-    if (forced->declines(layer).empty()) forced->candidates(layer, candidates);
+namespace {
+
+// The candidates of the entries that apply, cheapest prediction first (the choice without tuning,
+// and the default a timed candidate must clearly beat).
+std::vector<ConvCandidate> candidates_of(const ConvLayer& layer, const ConvImplementation* only,
+                                         bool dense_only) {
+  std::vector<ConvCandidate> out;
+  for (const ConvImplementation& impl : conv_implementations()) {
+    if ((only && &impl != only) || (dense_only && !impl.dense && !only)) continue;
+    if (impl.declines(layer).empty()) impl.candidates(layer, out);
   }
-  if (candidates.empty()) {
-    for (const ConvImplementation& impl : conv_implementations()) {
-      if (options.dense_only && !impl.dense) continue;
-      if (!impl.declines(layer).empty()) continue;
-      impl.candidates(layer, candidates);
-    }
-  }
-  // Cheapest prediction first: the choice without tuning, and the default a timed candidate must
-  // clearly beat.
-  std::stable_sort(candidates.begin(), candidates.end(),
+  std::stable_sort(out.begin(), out.end(),
                    [](const ConvCandidate& a, const ConvCandidate& b) { return a.predicted < b.predicted; });
-  // Without tuning the first that builds; with tuning every one that builds, except the scalar
-  // reference (last by its cost), which runs only when nothing else does.
+  return out;
+}
+
+// Without tuning the first that builds; with tuning every one that builds, except the scalar
+// reference (last by its cost), which runs only when nothing else does.
+std::vector<Ready> build_ready(const std::vector<ConvCandidate>& candidates, bool tune) {
   std::vector<Ready> ready;
   for (const ConvCandidate& c : candidates) {
     if (c.implementation == "reference" && !ready.empty()) break;
     std::optional<ConvCandidate::Built> b = c.build();
     if (!b) continue;
     ready.push_back({&c, std::move(*b)});
-    if (!options.tune) break;
+    if (!tune) break;
+  }
+  return ready;
+}
+
+}  // namespace
+
+ConvChoice choose_conv(const ConvLayer& layer, const ConvChoiceOptions& options) {
+  const ConvImplementation* forced = nullptr;
+  if (!options.force.empty()) {
+    forced = find_conv_implementation(options.force);
+    if (!forced) {
+      throw InvalidArgument(fmt::format("conv implementation '{}' does not exist (one of: {})", options.force,
+                                        conv_implementation_names()));
+    }
+  }
+  // The forced entry when it applies and builds; otherwise the whole list.
+  std::vector<ConvCandidate> candidates;
+  std::vector<Ready> ready;
+  if (forced) {
+    candidates = candidates_of(layer, forced, options.dense_only);
+    ready = build_ready(candidates, options.tune);
+  }
+  if (ready.empty()) {
+    candidates = candidates_of(layer, nullptr, options.dense_only);
+    ready = build_ready(candidates, options.tune);
   }
   if (ready.empty()) {
     throw Error(fmt::format("convolution {}: no implementation runs it", layer.to_string()));
