@@ -67,11 +67,7 @@ void check(const ConvTransposeParams& p, int n, double sparsity, const Epilogue&
   const WeightShape ws = p.weight_shape();
   const Mask mask = compute_mask({conv_w.data(), ws}, Pattern::one_by_n(n), sparsity);
   apply_mask({conv_w.data(), ws}, mask);
-  const int64_t cig = p.c_in / p.groups, cog = p.c_out / p.groups, taps = p.kh * p.kw;
-  for (int64_t o = 0; o < p.c_out; ++o)
-    for (int64_t i = 0; i < cig; ++i)
-      for (int64_t t = 0; t < taps; ++t)
-        w[(((o / cog) * cig + i) * cog + o % cog) * taps + t] = conv_w[(o * cig + i) * taps + t];
+  w = iohw_from_oihw(conv_w, ws);  // the reference reads the stored [c_in][c_out/g][kh][kw]
   const std::vector<float> x = test::random_values(p.input_numel(), seed + 1);
   std::vector<float> ref(p.output_numel());
   conv_transpose2d_ref(p, x.data(), w.data(), epi, ref.data());

@@ -130,13 +130,7 @@ Layer make_transposed(std::string name, const ConvTransposeParams& p) {
   l.relu = true;
   std::vector<float> conv_w = test::random_values(p.weight_shape().numel(), 3);
   apply_mask({conv_w.data(), p.weight_shape()}, compute_mask({conv_w.data(), p.weight_shape()}, Pattern::one_by_n(4), 0.5));
-  // Back to [c_in][c_out/g][kh][kw].
-  const int64_t cig = p.c_in / p.groups, cog = p.c_out / p.groups, taps = p.kh * p.kw;
-  l.w.resize(conv_w.size());
-  for (int64_t o = 0; o < p.c_out; ++o)
-    for (int64_t i = 0; i < cig; ++i)
-      for (int64_t t = 0; t < taps; ++t)
-        l.w[(((o / cog) * cig + i) * cog + o % cog) * taps + t] = conv_w[(o * cig + i) * taps + t];
+  l.w = iohw_from_oihw(conv_w, p.weight_shape());  // stored as [c_in][c_out/g][kh][kw]
   l.bias = test::random_values(p.c_out, 4);
   l.x = test::random_values(p.input_numel(), 5);
   return l;

@@ -83,6 +83,26 @@ Common read_common(const graph::Graph& g, const graph::Node& node) {
   return c;
 }
 
+// The fields ConvParams and ConvTransposeParams share, from the attributes both ops read.
+template <typename Params>
+void set_common(const Common& c, Params& p) {
+  p.batch = c.batch;
+  p.c_in = c.c_in;
+  p.h = c.h;
+  p.w = c.w;
+  p.kh = c.kh;
+  p.kw = c.kw;
+  p.groups = c.groups;
+  p.stride_h = c.stride[0];
+  p.stride_w = c.stride[1];
+  p.dilation_h = c.dilation[0];
+  p.dilation_w = c.dilation[1];
+  p.pad_top = c.pads[0];
+  p.pad_left = c.pads[1];
+  p.pad_bottom = c.pads[2];
+  p.pad_right = c.pads[3];
+}
+
 void check_bias(const graph::Graph& g, const graph::Node& node, int64_t c_out) {
   if (node.inputs.size() > 2 && node.inputs[2] >= 0) {
     const graph::Value& b = input_value(g, node, 2);
@@ -95,25 +115,11 @@ void check_bias(const graph::Graph& g, const graph::Node& node, int64_t c_out) {
 ConvParams conv_params_of(const graph::Graph& g, const graph::Node& node) {
   const Common c = read_common(g, node);
   ConvParams p;
-  p.batch = c.batch;
-  p.c_in = c.c_in;
-  p.h = c.h;
-  p.w = c.w;
+  set_common(c, p);
   p.c_out = c.w0;
-  p.kh = c.kh;
-  p.kw = c.kw;
-  p.groups = c.groups;
   if (p.c_in % p.groups || c.w1 * p.groups != p.c_in) {
     fail(g, node, fmt::format("input has {} channels, weights {} per group, group={}", p.c_in, c.w1, p.groups));
   }
-  p.stride_h = c.stride[0];
-  p.stride_w = c.stride[1];
-  p.dilation_h = c.dilation[0];
-  p.dilation_w = c.dilation[1];
-  p.pad_top = c.pads[0];
-  p.pad_left = c.pads[1];
-  p.pad_bottom = c.pads[2];
-  p.pad_right = c.pads[3];
   if (c.auto_pad == "SAME_UPPER" || c.auto_pad == "SAME_LOWER") {
     if (p.stride_h <= 0 || p.stride_w <= 0) fail(g, node, "strides must be positive");
     const bool upper = c.auto_pad == "SAME_UPPER";
@@ -137,26 +143,12 @@ ConvParams conv_params_of(const graph::Graph& g, const graph::Node& node) {
 ConvTransposeParams conv_transpose_params_of(const graph::Graph& g, const graph::Node& node) {
   const Common c = read_common(g, node);
   ConvTransposeParams p;
-  p.batch = c.batch;
-  p.c_in = c.c_in;
-  p.h = c.h;
-  p.w = c.w;
-  p.kh = c.kh;
-  p.kw = c.kw;
-  p.groups = c.groups;
+  set_common(c, p);
   if (c.w0 != p.c_in || p.c_in % p.groups) {
     fail(g, node, fmt::format("input has {} channels, weights [{}, {}, ...] with group={}; expected "
                               "[c_in, c_out/group, kH, kW]", p.c_in, c.w0, c.w1, p.groups));
   }
   p.c_out = c.w1 * p.groups;
-  p.stride_h = c.stride[0];
-  p.stride_w = c.stride[1];
-  p.dilation_h = c.dilation[0];
-  p.dilation_w = c.dilation[1];
-  p.pad_top = c.pads[0];
-  p.pad_left = c.pads[1];
-  p.pad_bottom = c.pads[2];
-  p.pad_right = c.pads[3];
   std::vector<int64_t> op = node.attr_ints("output_padding", std::vector<int64_t>(c.spatial, 0));
   if (op.size() != static_cast<size_t>(c.spatial)) fail(g, node, "output_padding needs one value per spatial axis");
   if (c.spatial == 1) op.insert(op.begin(), 0);
