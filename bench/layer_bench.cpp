@@ -7,11 +7,11 @@
 #include <functional>
 #include <memory>
 
-#include "onexn/aligned_buffer.hpp"
-#include "onexn/dnnl_conv.hpp"
+#include "kernels/aligned_buffer.hpp"
+#include "kernels/dnnl_conv.hpp"
 #include "onexn/mask.hpp"
 #include "onexn/packed_1xn.hpp"
-#include "onexn/sparse_conv.hpp"
+#include "kernels/sparse_conv.hpp"
 #include "timing.hpp"
 #include "xnnpack_conv.hpp"
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "onexn/conv_shapes.hpp"
+#include "kernels/conv_shapes.hpp"
 
 namespace onexn::bench {
 

@@ -5,7 +5,7 @@
 
 #include <memory>
 
-#include "onexn/conv_params.hpp"
+#include "kernels/conv_params.hpp"
 
 namespace onexn::bench {
 

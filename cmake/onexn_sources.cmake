@@ -25,23 +25,17 @@ set(ONEXN_KERNELS_SOURCES
 )
 list(TRANSFORM ONEXN_KERNELS_SOURCES PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/)
 
-# graph / runtime, and the oneDNN dense convolution.
-set(ONEXN_CORE_SOURCES
-  src/kernels/dnnl_conv.cpp
+# graph / runtime: importing and running ONNX models (onexn::runtime, with the kernels above).
+set(ONEXN_RUNTIME_SOURCES
   src/graph/onnx_model.cpp
   src/graph/onnx_tensor.cpp
   src/graph/weighted_layers.cpp
-  src/prune_model/model_pruning.cpp
   src/graph/file_io.cpp
   src/graph/ir.cpp
   src/graph/onnx_constant.cpp
   src/graph/onnx_node_order.cpp
   src/graph/onnx_import.cpp
   src/graph/passes/passes.cpp
-  # graph-wide rearrangement and pruning recipes
-  src/graph/channel_flow.cpp
-  src/prune_model/rearrange_model.cpp
-  src/graph/recipe.cpp
   src/runtime/op_registry.cpp
   src/runtime/prepare.cpp
   src/runtime/conv_op.cpp
@@ -75,10 +69,29 @@ set(ONEXN_CORE_SOURCES
   # tensors on disk
   src/graph/npy.cpp
   src/graph/tensor_pb_write.cpp
-  # Fashion-MNIST (onexn eval, the trainer)
+)
+list(TRANSFORM ONEXN_RUNTIME_SOURCES PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/)
+
+# The oneDNN dense convolution (runtime entries "onednn", "onednn-nchw"; bench-layers' baseline).
+set(ONEXN_ONEDNN_SOURCES
+  src/kernels/dnnl_conv.cpp
+)
+list(TRANSFORM ONEXN_ONEDNN_SOURCES PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/)
+
+# Pruning whole models (onexn::prune): model pruning, graph-wide rearrangement, recipes.
+set(ONEXN_PRUNE_SOURCES
+  src/prune_model/model_pruning.cpp
+  src/graph/channel_flow.cpp
+  src/prune_model/rearrange_model.cpp
+  src/graph/recipe.cpp
+)
+list(TRANSFORM ONEXN_PRUNE_SOURCES PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/)
+
+# Data sets read by onexn eval and by training (no LibTorch).
+set(ONEXN_DATA_SOURCES
   src/data/fashion_mnist.cpp
 )
-list(TRANSFORM ONEXN_CORE_SOURCES PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/)
+list(TRANSFORM ONEXN_DATA_SOURCES PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/)
 
 # Benchmark harness shared by the CLI's bench commands and the Google Benchmark binaries.
 set(ONEXN_BENCH_SOURCES
@@ -101,9 +114,18 @@ set(ONEXN_CLI_SOURCES
   tools/onexn/bitmap_font.cpp
   tools/onexn/png_file.cpp
   tools/onexn/cmd_eval.cpp
-  tools/onexn/cmd_train.cpp
+  tools/onexn/cli_main.cpp
+  tools/onexn/train_forward.cpp
 )
 list(TRANSFORM ONEXN_CLI_SOURCES PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/)
+
+# onexn-train, the training executable `onexn train` runs (links LibTorch through onexn::train).
+set(ONEXN_TRAIN_CLI_SOURCES
+  tools/onexn/train_main.cpp
+  tools/onexn/cmd_train.cpp
+  tools/onexn/cli_main.cpp
+)
+list(TRANSFORM ONEXN_TRAIN_CLI_SOURCES PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/)
 
 # LibTorch training (onexn train): the only code that includes torch's headers.
 set(ONEXN_TRAIN_SOURCES

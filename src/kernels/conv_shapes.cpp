@@ -1,4 +1,4 @@
-#include "onexn/conv_shapes.hpp"
+#include "kernels/conv_shapes.hpp"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "onexn/dnnl_conv.hpp"
+#include "kernels/dnnl_conv.hpp"
 
 #include <omp.h>
 

@@ -25,7 +25,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "onexn/conv_params.hpp"
+#include "kernels/conv_params.hpp"
 
 namespace onexn::detail {
 

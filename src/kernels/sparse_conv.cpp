@@ -1,4 +1,4 @@
-#include "onexn/sparse_conv.hpp"
+#include "kernels/sparse_conv.hpp"
 
 #include <omp.h>
 
@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "kernels/input_planes.hpp"
-#include "onexn/aligned_buffer.hpp"
+#include "kernels/aligned_buffer.hpp"
 #include "kernels/spmm_job.hpp"
 #include "onexn/error.hpp"
 

@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "onexn/conv_params.hpp"
-#include "onexn/sparse_conv.hpp"
+#include "kernels/conv_params.hpp"
+#include "kernels/sparse_conv.hpp"
 
 namespace onexn::detail {
 

@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <string>
 
-#include "onexn/conv_params.hpp"
+#include "kernels/conv_params.hpp"
 
 namespace onexn::detail {
 

@@ -12,7 +12,7 @@
 #include <string_view>
 
 #include "graph/ir.hpp"
-#include "onexn/conv_params.hpp"
+#include "kernels/conv_params.hpp"
 #include "runtime/op.hpp"
 
 namespace onexn::runtime {

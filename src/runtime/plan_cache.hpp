@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "graph/ir.hpp"
-#include "onexn/aligned_buffer.hpp"
+#include "kernels/aligned_buffer.hpp"
 #include "runtime/plan.hpp"
 
 namespace onexn::runtime {

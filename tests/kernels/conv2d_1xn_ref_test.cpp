@@ -12,7 +12,7 @@
 #include "kernels/random_conv_params.hpp"
 #include "onexn/error.hpp"
 #include "onexn/mask.hpp"
-#include "onexn/reference_conv.hpp"
+#include "kernels/reference/reference_conv.hpp"
 #include "support/test_support.hpp"
 
 namespace onexn {

@@ -11,7 +11,7 @@
 #include "kernels/naive_conv.hpp"
 #include "kernels/random_conv_params.hpp"
 #include "onexn/error.hpp"
-#include "onexn/reference_conv.hpp"
+#include "kernels/reference/reference_conv.hpp"
 #include "support/test_support.hpp"
 
 namespace onexn {

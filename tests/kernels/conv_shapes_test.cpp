@@ -3,7 +3,7 @@
 
 #include <fstream>
 
-#include "onexn/conv_shapes.hpp"
+#include "kernels/conv_shapes.hpp"
 #include "onexn/error.hpp"
 #include "support/test_support.hpp"
 

@@ -19,7 +19,7 @@
 
 #include "graph/onnx_tensor.hpp"
 #include "onexn/mask.hpp"
-#include "onexn/reference_conv.hpp"
+#include "kernels/reference/reference_conv.hpp"
 #include "onexn/tensor_file.hpp"
 #include "support/test_support.hpp"
 

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <random>
 
-#include "onexn/conv_params.hpp"
+#include "kernels/conv_params.hpp"
 
 namespace onexn::test {
 

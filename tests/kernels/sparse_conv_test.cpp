@@ -13,8 +13,8 @@
 
 #include "onexn/error.hpp"
 #include "onexn/mask.hpp"
-#include "onexn/reference_conv.hpp"
-#include "onexn/sparse_conv.hpp"
+#include "kernels/reference/reference_conv.hpp"
+#include "kernels/sparse_conv.hpp"
 #include "support/test_support.hpp"
 
 namespace onexn {

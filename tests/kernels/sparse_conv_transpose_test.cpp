@@ -9,7 +9,7 @@
 #include "kernels/sparse_conv_transpose.hpp"
 #include "onexn/error.hpp"
 #include "onexn/mask.hpp"
-#include "onexn/reference_conv.hpp"
+#include "kernels/reference/reference_conv.hpp"
 #include "support/test_support.hpp"
 
 namespace onexn {

@@ -11,7 +11,7 @@
 
 #include "onexn/error.hpp"
 #include "onexn/mask.hpp"
-#include "onexn/reference_conv.hpp"
+#include "kernels/reference/reference_conv.hpp"
 #include "onexn/session.hpp"
 #include "support/test_support.hpp"
 

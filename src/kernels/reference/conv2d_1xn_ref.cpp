@@ -1,7 +1,7 @@
 #include <vector>
 
 #include "onexn/error.hpp"
-#include "onexn/reference_conv.hpp"
+#include "kernels/reference/reference_conv.hpp"
 
 namespace onexn {
 

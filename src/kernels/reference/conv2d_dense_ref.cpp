@@ -1,5 +1,5 @@
 #include "onexn/error.hpp"
-#include "onexn/reference_conv.hpp"
+#include "kernels/reference/reference_conv.hpp"
 
 namespace onexn {
 

@@ -1,4 +1,4 @@
-#include "onexn/conv_params.hpp"
+#include "kernels/conv_params.hpp"
 
 #include <fmt/format.h>
 

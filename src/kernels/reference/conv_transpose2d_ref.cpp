@@ -1,6 +1,6 @@
 #include <vector>
 
-#include "onexn/reference_conv.hpp"
+#include "kernels/reference/reference_conv.hpp"
 
 namespace onexn {
 

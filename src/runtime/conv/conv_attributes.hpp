@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "graph/ir.hpp"
-#include "onexn/conv_params.hpp"
+#include "kernels/conv_params.hpp"
 
 namespace onexn::runtime {
 

@@ -6,7 +6,7 @@
 #include <chrono>
 #include <cmath>
 
-#include "onexn/aligned_buffer.hpp"
+#include "kernels/aligned_buffer.hpp"
 #include "onexn/error.hpp"
 
 namespace onexn::runtime {

@@ -7,7 +7,7 @@
 
 #include <vector>
 
-#include "onexn/conv_params.hpp"
+#include "kernels/conv_params.hpp"
 
 namespace onexn::runtime {
 

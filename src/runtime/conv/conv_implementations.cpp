@@ -7,11 +7,11 @@
 
 #include "kernels/input_planes.hpp"
 #include "kernels/sparse_conv_transpose.hpp"
-#include "onexn/dnnl_conv.hpp"
+#include "kernels/dnnl_conv.hpp"
 #include "onexn/error.hpp"
 #include "onexn/packed_1xn.hpp"
-#include "onexn/reference_conv.hpp"
-#include "onexn/sparse_conv.hpp"
+#include "kernels/reference/reference_conv.hpp"
+#include "kernels/sparse_conv.hpp"
 
 namespace onexn::runtime {
 namespace {

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "onexn/conv_params.hpp"
+#include "kernels/conv_params.hpp"
 #include "onexn/pattern_stats.hpp"
 
 namespace onexn::runtime {

@@ -18,7 +18,7 @@
 #include <memory>
 #include <string>
 
-#include "onexn/conv_params.hpp"
+#include "kernels/conv_params.hpp"
 
 namespace onexn {
 

@@ -15,7 +15,7 @@
 #include <memory>
 #include <string>
 
-#include "onexn/conv_params.hpp"
+#include "kernels/conv_params.hpp"
 #include "onexn/packed_1xn.hpp"
 #include "onexn/weight_shape.hpp"
 

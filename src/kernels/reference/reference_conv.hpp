@@ -2,7 +2,7 @@
 // tested against, so they favour obvious loops over speed. Tensors are NCHW, weights OIHW.
 #pragma once
 
-#include "onexn/conv_params.hpp"
+#include "kernels/conv_params.hpp"
 #include "onexn/packed_1xn.hpp"
 
 namespace onexn {
