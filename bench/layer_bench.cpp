@@ -13,7 +13,9 @@
 #include "onexn/packed_1xn.hpp"
 #include "kernels/sparse_conv.hpp"
 #include "timing.hpp"
+#if ONEXN_HAVE_XNNPACK
 #include "xnnpack_conv.hpp"
+#endif
 
 namespace onexn::bench {
 namespace {
@@ -124,11 +126,13 @@ std::vector<LayerBenchRow> bench_layer(const ConvShape& shape, const LayerBenchO
         r.sparse_ms = ms[1];
         r.csr_ms = ms[2];
         AlignedBuffer xnn_y;
+#if ONEXN_HAVE_XNNPACK
         if (o.xnnpack && XnnpackConv::applies(p)) {
           XnnpackConv xnn(p, wp.data(), bias.data(), 0.0f, INFINITY, threads);
           xnn_y = AlignedBuffer(p.output_numel());
           r.xnnpack_ms = blocked_median_ms({[&] { xnn.run(x.data(), xnn_y.data()); }}, o.warmup, o.runs, 1)[0];
         }
+#endif
 
         r.dense_gflops = dense_flops / r.dense_ms / 1e6;
         r.sparse_effective_gflops = dense_flops / r.sparse_ms / 1e6;

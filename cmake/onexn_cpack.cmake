@@ -14,6 +14,17 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # onexn-train links the libraries of the onexn package: dpkg-shlibdeps finds them in the build
 # (the dependency on onexn itself is stated below).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS ${CMAKE_BINARY_DIR}/lib)
+# Cross builds link ONNX (and oneDNN) unpacked by scripts/cross-sysroot.sh, which dpkg does not
+# know: dpkg-shlibdeps finds them there but cannot name their packages, so those are stated.
+if(ONEXN_CROSS_EXTRA_LIBS)
+  string(REPLACE ":" ";" cross_dirs "${ONEXN_CROSS_EXTRA_LIBS}")
+  list(FILTER cross_dirs EXCLUDE REGEX "^$")
+  list(APPEND CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS ${cross_dirs})
+endif()
+set(runtime_depends "libonnx1 (>= 1.12.0)")
+if(ONEXN_WITH_ONEDNN)
+  string(APPEND runtime_depends ", libdnnl2 (>= 2.6)")
+endif()
 set(CPACK_DEBIAN_PACKAGE_SECTION science)
 
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64)$")
@@ -30,6 +41,7 @@ if(ONEXN_WITH_TRAINING)
 endif()
 
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_NAME onexn)
+set(CPACK_DEBIAN_RUNTIME_PACKAGE_DEPENDS "${runtime_depends}")
 set(CPACK_COMPONENT_RUNTIME_DESCRIPTION
   "1xN block-sparse CNN inference and pruning: the onexn command and its libraries\n"
   " onexn prunes ONNX CNNs in blocks of N output channels and runs them with\n"

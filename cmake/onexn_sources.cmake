@@ -93,13 +93,6 @@ set(ONEXN_DATA_SOURCES
 )
 list(TRANSFORM ONEXN_DATA_SOURCES PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/)
 
-# Benchmark harness shared by the CLI's bench commands and the Google Benchmark binaries.
-set(ONEXN_BENCH_SOURCES
-  bench/layer_bench.cpp
-  bench/xnnpack_conv.cpp
-)
-list(TRANSFORM ONEXN_BENCH_SOURCES PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/)
-
 set(ONEXN_CLI_SOURCES
   tools/onexn/main.cpp
   tools/onexn/cmd_inspect.cpp

@@ -63,8 +63,11 @@ trap 'rm -rf "$root"' EXIT
 dpkg-deb -x "$runtime" "$root"
 run=()
 case $arch in
-  arm64) run=(env QEMU_LD_PREFIX=/usr/aarch64-linux-gnu QEMU_CPU=cortex-a72 qemu-aarch64-static) ;;
-  armhf) run=(env QEMU_LD_PREFIX=/usr/arm-linux-gnueabihf QEMU_CPU=cortex-a15 qemu-arm-static) ;;
+  # The libraries of packages scripts/cross-sysroot.sh unpacked: ONEXN_CROSS_EXTRA_LIBS (":DIR...").
+  arm64) run=(qemu-aarch64-static -cpu cortex-a53 -L /usr/aarch64-linux-gnu
+              -E "LD_LIBRARY_PATH=/usr/lib/aarch64-linux-gnu${ONEXN_CROSS_EXTRA_LIBS:-}") ;;
+  armhf) run=(qemu-arm-static -cpu cortex-a7 -L /usr/arm-linux-gnueabihf
+              -E "LD_LIBRARY_PATH=/usr/lib/arm-linux-gnueabihf${ONEXN_CROSS_EXTRA_LIBS:-}") ;;
 esac
 got=$(${run[@]+"${run[@]}"} "$root/usr/bin/onexn" --version) || die "the unpacked onexn does not run"
 [ "$got" = "onexn $version" ] || die "the unpacked onexn says '$got', not 'onexn $version'"

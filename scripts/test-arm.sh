@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Cross-builds the kernel layer (-DONEXN_KERNELS_ONLY=ON: format, prune, kernels and their three
-# GoogleTest binaries) for aarch64 and armhf with Debian's GCC 12 cross compilers, and runs its
-# tests under qemu-user: ctest runs every test through CMAKE_CROSSCOMPILING_EMULATOR, which the
-# toolchain files in cmake/toolchains set (gtest_discover_tests lists the tests the same way).
+# Cross-builds the runtime for aarch64 and armhf with Debian's GCC 12 cross compilers: the onexn
+# CLI (no training: LibTorch has no ARM cross package here), onexn::runtime and onexn::prune, with
+# oneDNN on aarch64 and our own dense kernels on armhf (Debian has no armhf oneDNN), and runs
+# under qemu-user: the format, mask, kernel and runtime-op tests (ctest runs them through
+# CMAKE_CROSSCOMPILING_EMULATOR, which the toolchain files in cmake/toolchains set), the whole-model
+# check against the x86 runtime (scripts/check-arm-models.sh: ResNet-18 and MobileNetV2, dense and
+# 1x4, four checks) and the Debian packages (scripts/package-deb.sh, one check).
 # Build directories: build/cross-aarch64, build/cross-armhf; Highway for armhf is built from
-# Debian's source by scripts/build-hwy-armhf.sh into build/cross-deps/hwy-armhf (why: see there).
+# Debian's source by scripts/build-hwy-armhf.sh into build/cross-deps/hwy-armhf (why: see there);
+# ONNX (and oneDNN for arm64), whose -dev packages cannot be installed beside the amd64 ones, are
+# unpacked by scripts/cross-sysroot.sh into build/cross-deps/sysroot-ARCH.
 #
 # Arguments: the architectures to do (default: aarch64 armhf). Prints a summary per architecture,
 # including the Highway targets the kernel tests ran, which must include NEON. Exits non-zero if
@@ -15,6 +20,11 @@ archs=("$@")
 [ ${#archs[@]} -gt 0 ] || archs=(aarch64 armhf)
 
 scripts/install-deps.sh >&2
+host_build=build/release
+[ -x "$host_build/bin/onexn" ] || host_build=$(scripts/build.sh release | tail -n 1)
+# The test binaries built and run under qemu (their ctest labels are their names).
+test_targets=(format_tests prune_tests kernels_tests kernels_onnx_tests runtime_ops_tests)
+labels=$(IFS='|'; echo "^(${test_targets[*]})\$")
 
 summary=()
 total_passed=0
@@ -22,8 +32,8 @@ total_failed=0
 status=0
 for arch in "${archs[@]}"; do
   case $arch in
-    aarch64) triplet=aarch64-linux-gnu ;;
-    armhf) triplet=arm-linux-gnueabihf ;;
+    aarch64) triplet=aarch64-linux-gnu debarch=arm64 onednn=ON ;;
+    armhf) triplet=arm-linux-gnueabihf debarch=armhf onednn=OFF ;;
     *) echo "test-arm: unknown architecture '$arch' (aarch64 or armhf)" >&2; exit 2 ;;
   esac
   dir=build/cross-$arch
@@ -33,13 +43,21 @@ for arch in "${archs[@]}"; do
   ok=1
   problem=""
   if [ "$arch" = armhf ]; then
-    if hwy_prefix=$(scripts/build-hwy-armhf.sh build/cross-deps/hwy-armhf | tail -n 1); then
-      extra+=("-DCMAKE_PREFIX_PATH=$hwy_prefix")
+    hwy_prefix=$(scripts/build-hwy-armhf.sh build/cross-deps/hwy-armhf | tail -n 1) ||
+      { ok=0 problem="building Highway for armhf failed"; }
+  fi
+  prefixes=""
+  [ "$arch" = armhf ] && prefixes="$hwy_prefix;"
+  if [ $ok = 1 ]; then
+    if sysroot=$(scripts/cross-sysroot.sh "$debarch" "build/cross-deps/sysroot-$debarch" | tail -n 1); then
+      export ONEXN_CROSS_EXTRA_LIBS=":$sysroot/lib/$triplet"
+      extra=("-DCMAKE_PREFIX_PATH=$prefixes$sysroot" "-DONEXN_CROSS_EXTRA_LIBS=$ONEXN_CROSS_EXTRA_LIBS")
     else
-      ok=0 problem="building Highway for armhf failed"
+      ok=0 problem="unpacking the $debarch packages failed"
     fi
   fi
-  if [ $ok = 1 ] && ! cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DONEXN_KERNELS_ONLY=ON \
+  if [ $ok = 1 ] && ! cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+      -DONEXN_WITH_TRAINING=OFF -DONEXN_WITH_XNNPACK=OFF -DONEXN_WITH_ONEDNN=$onednn \
       -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/toolchains/$triplet.cmake" ${extra[@]+"${extra[@]}"} >&2; then
     ok=0 problem="configure failed"
   fi
@@ -51,7 +69,7 @@ for arch in "${archs[@]}"; do
       *) ok=0 problem="found Highway in $hwy_dir, not the NEON build in $hwy_prefix" ;;
     esac
   fi
-  if [ $ok = 1 ] && ! cmake --build "$dir" -j "$(nproc)" >&2; then
+  if [ $ok = 1 ] && ! cmake --build "$dir" -j "$(nproc)" --target onexn_cli "${test_targets[@]}" >&2; then
     ok=0 problem="build failed"
   fi
   t1=$(date +%s)
@@ -60,7 +78,7 @@ for arch in "${archs[@]}"; do
   if [ $ok = 1 ]; then
     log=$dir/test-arm-ctest.log
     rc=0
-    ctest --test-dir "$dir" --output-on-failure -j "$(nproc)" --timeout 900 2>&1 | tee "$log" || rc=$?
+    ctest --test-dir "$dir" --output-on-failure -j "$(nproc)" --timeout 900 -L "$labels" 2>&1 | tee "$log" || rc=$?
     # "100% tests passed, 0 tests failed out of 105"
     counts=$(sed -n 's/^[0-9]*% tests passed, \([0-9]*\) tests\{0,1\} failed out of \([0-9]*\)$/\1 \2/p' "$log" | tail -n 1)
     if [ -n "$counts" ]; then
@@ -77,6 +95,21 @@ for arch in "${archs[@]}"; do
       ok=0 problem="ctest ran no test"
     elif [[ " $targets " != *" NEON "* ]]; then
       ok=0 problem="the kernel tests did not run Highway's NEON target (targets: ${targets:-none reported})"
+    fi
+    # Whole models against the x86 runtime, and the Debian packages: each check counts as a test.
+    models_log=$dir/check-arm-models.log
+    scripts/check-arm-models.sh "$arch" "$dir" "$host_build" 2>&1 | tee "$models_log" || true
+    m_counts=$(sed -n 's/^check-arm-models: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$models_log" | tail -n 1)
+    if [ -z "$m_counts" ]; then
+      failed=$((failed + 1)); ok=0 problem="check-arm-models.sh did not finish"
+    else
+      passed=$((passed + ${m_counts% *})); failed=$((failed + ${m_counts#* }))
+      [ "${m_counts#* }" -eq 0 ] || { ok=0 problem="whole-model checks failed"; }
+    fi
+    if scripts/package-deb.sh "$dir" > "$dir/package-deb.log" 2>&1; then
+      passed=$((passed + 1)); tail -n 4 "$dir/package-deb.log"
+    else
+      failed=$((failed + 1)); ok=0 problem="Debian packages: $(grep FAIL "$dir/package-deb.log" | tail -n 1)"
     fi
   fi
   t2=$(date +%s)

@@ -28,4 +28,6 @@ set(CMAKE_LIBRARY_ARCHITECTURE ${ONEXN_CROSS_TRIPLET})
 # ARMv8.0-A core (with the crypto extension), so nothing newer slips in unnoticed.
 set(CMAKE_CROSSCOMPILING_EMULATOR
     /usr/bin/qemu-aarch64-static -cpu cortex-a53 -L /usr/${ONEXN_CROSS_TRIPLET}
-    -E LD_LIBRARY_PATH=/usr/${ONEXN_CROSS_TRIPLET}/lib:/usr/lib/${ONEXN_CROSS_TRIPLET})
+    -E LD_LIBRARY_PATH=/usr/${ONEXN_CROSS_TRIPLET}/lib:/usr/lib/${ONEXN_CROSS_TRIPLET}${ONEXN_CROSS_EXTRA_LIBS})
+# ONEXN_CROSS_EXTRA_LIBS (":DIR..."): library folders of unpacked packages (scripts/cross-sysroot.sh).
+list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES ONEXN_CROSS_EXTRA_LIBS)

@@ -41,4 +41,6 @@ set(CMAKE_CXX_FLAGS_INIT "${ONEXN_ARMV7_FLAGS}")
 # it lacks fails the tests.
 set(CMAKE_CROSSCOMPILING_EMULATOR
     /usr/bin/qemu-arm-static -cpu cortex-a7 -L /usr/${ONEXN_CROSS_TRIPLET}
-    -E LD_LIBRARY_PATH=/usr/${ONEXN_CROSS_TRIPLET}/lib:/usr/lib/${ONEXN_CROSS_TRIPLET})
+    -E LD_LIBRARY_PATH=/usr/${ONEXN_CROSS_TRIPLET}/lib:/usr/lib/${ONEXN_CROSS_TRIPLET}${ONEXN_CROSS_EXTRA_LIBS})
+# ONEXN_CROSS_EXTRA_LIBS (":DIR..."): library folders of unpacked packages (scripts/cross-sysroot.sh).
+list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES ONEXN_CROSS_EXTRA_LIBS)

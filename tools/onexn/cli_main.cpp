@@ -15,6 +15,12 @@ int fail(int code, const std::string& message) {
   return code;
 }
 
+Command add_unavailable_command(CLI::App& app, const std::string& name, const std::string& why) {
+  CLI::App* sub = app.add_subcommand(name, "(not in this build: " + why + ")");
+  sub->allow_extras();
+  return {sub, [name, why]() -> int { throw Error(name + ": " + why); }};
+}
+
 int run_cli(CLI::App& app, std::span<const Command> commands, int argc, char** argv) {
   app.require_subcommand(0, 1);
   try {

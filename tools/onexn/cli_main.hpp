@@ -14,6 +14,10 @@ namespace onexn::cli {
 // Prints "onexn: MESSAGE" (newlines folded) on stderr and returns code.
 int fail(int code, const std::string& message);
 
+// A command this build leaves out (e.g. bench-layers without oneDNN): listed, and failing with
+// "NAME: WHY" (exit 1) whatever its arguments.
+Command add_unavailable_command(CLI::App& app, const std::string& name, const std::string& why);
+
 // Parses argv into app and runs the command whose subcommand was given.
 int run_cli(CLI::App& app, std::span<const Command> commands, int argc, char** argv);
 

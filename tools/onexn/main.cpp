@@ -18,7 +18,12 @@ int main(int argc, char** argv) {
   const onexn::cli::Command commands[] = {
       onexn::cli::add_inspect_command(app),
       onexn::cli::add_prune_command(app),
+#if ONEXN_HAVE_ONEDNN
       onexn::cli::add_bench_layers_command(app),
+#else
+      onexn::cli::add_unavailable_command(app, "bench-layers",
+                                          "bench-layers times layers against oneDNN, and this onexn was built without oneDNN"),
+#endif
       onexn::cli::add_run_command(app),
       onexn::cli::add_bench_command(app),
       onexn::cli::add_eval_command(app),

@@ -7,7 +7,9 @@
 
 #include "kernels/input_planes.hpp"
 #include "kernels/sparse_conv_transpose.hpp"
+#if ONEXN_HAVE_ONEDNN
 #include "kernels/dnnl_conv.hpp"
+#endif
 #include "onexn/error.hpp"
 #include "onexn/packed_1xn.hpp"
 #include "kernels/reference/reference_conv.hpp"
@@ -153,6 +155,7 @@ void csr_candidates(const ConvLayer& l, std::vector<ConvCandidate>& out) {
                                  [=] { return SparseConv::from_csr(cp, w); }));
 }
 
+#if ONEXN_HAVE_ONEDNN
 std::string declines_onednn(const ConvLayer& l) {
   return l.transposed ? "no transposed convolutions (onexn wraps oneDNN's convolution only)" : "";
 }
@@ -200,6 +203,13 @@ void onednn_candidates(const ConvLayer& l, std::vector<ConvCandidate>& out) {
 void onednn_nchw_candidates(const ConvLayer& l, std::vector<ConvCandidate>& out) {
   add_onednn(l, out, DnnlConv::Layout::nchw);
 }
+#else
+// A build without oneDNN (ONEXN_WITH_ONEDNN=OFF, e.g. armhf, where Debian has none) keeps the
+// entries, so that forcing one is answered like any other entry that does not apply.
+std::string declines_onednn(const ConvLayer&) { return "this onexn was built without oneDNN"; }
+void onednn_candidates(const ConvLayer&, std::vector<ConvCandidate>&) {}
+void onednn_nchw_candidates(const ConvLayer&, std::vector<ConvCandidate>&) {}
+#endif
 
 std::string declines_nothing(const ConvLayer&) { return {}; }
 
