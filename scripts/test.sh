@@ -2,7 +2,10 @@
 # Installs the missing Debian packages, builds the release preset with its tests, and runs every
 # test with ctest. Extra arguments go to that native ctest (e.g. -R OnnxModel). Then cross-builds
 # the kernel layer for aarch64 and armhf and runs its tests under qemu (scripts/test-arm.sh); both
-# must pass. ONEXN_SKIP_ARM=1 skips the ARM part (quicker local runs; CI does not set it).
+# must pass. Then builds the asan-ubsan preset and runs the format, prune, kernel, runtime-op and
+# session tests under AddressSanitizer and UndefinedBehaviorSanitizer (scripts/test-asan.sh).
+# ONEXN_SKIP_ARM=1 skips the ARM part, ONEXN_SKIP_ASAN=1 the sanitizer part (quicker local runs; CI
+# sets neither).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=$(scripts/build.sh release | tail -n 1)
@@ -19,21 +22,24 @@ fi
 rm -f "$native_log"
 [ "$status" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1
 
-if [ "${ONEXN_SKIP_ARM:-0}" != 1 ]; then
+# run_part SCRIPT NAME: runs SCRIPT, whose last line is "NAME: P passed, F failed", and adds its
+# counts; a failure before it printed them counts as one failed test.
+run_part() {
   echo
-  arm_log=$(mktemp)
-  arm_status=0
-  scripts/test-arm.sh 2>&1 | tee "$arm_log" || arm_status=$?
-  # Its last line: "test-arm: P passed, F failed".
-  arm_counts=$(sed -n 's/^test-arm: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$arm_log" | tail -n 1)
-  rm -f "$arm_log"
-  if [ -n "$arm_counts" ]; then
-    passed=$(( passed + ${arm_counts% *} ))
-    failed=$(( failed + ${arm_counts#* } ))
-  elif [ "$arm_status" -ne 0 ]; then
+  local log part_status=0 part_counts
+  log=$(mktemp)
+  "$1" 2>&1 | tee "$log" || part_status=$?
+  part_counts=$(sed -n "s/^$2: \([0-9]*\) passed, \([0-9]*\) failed\$/\1 \2/p" "$log" | tail -n 1)
+  rm -f "$log"
+  if [ -n "$part_counts" ]; then
+    passed=$(( passed + ${part_counts% *} ))
+    failed=$(( failed + ${part_counts#* } ))
+  elif [ "$part_status" -ne 0 ]; then
     failed=$(( failed + 1 ))
   fi
-  [ "$arm_status" -eq 0 ] || status=1
-fi
+  [ "$part_status" -eq 0 ] || status=1
+}
+[ "${ONEXN_SKIP_ARM:-0}" = 1 ] || run_part scripts/test-arm.sh test-arm
+[ "${ONEXN_SKIP_ASAN:-0}" = 1 ] || run_part scripts/test-asan.sh test-asan
 echo "all: $passed passed, $failed failed"
 exit "$status"
