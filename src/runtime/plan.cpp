@@ -55,13 +55,14 @@ int64_t lay_out(const graph::Graph& g, const std::vector<int>& first, const std:
 
 }  // namespace
 
-Plan build_plan(graph::Graph g, const SessionOptions& options) {
+Plan build_plan(graph::Graph g, const SessionOptions& options, TuningCache* tuning) {
   Plan plan;
   ConvKernelOptions conv_options;
   conv_options.dense_only = options.dense;
   conv_options.tune = options.tune;
   conv_options.threads = options.threads;
   conv_options.force = options.conv_implementation;
+  conv_options.tuning = tuning;
   for (size_t k = 0; k < g.nodes.size(); ++k) {
     const graph::Node& node = g.nodes[k];
     if (node.dead) continue;
@@ -76,6 +77,7 @@ Plan build_plan(graph::Graph g, const SessionOptions& options) {
       report.kind = info.kind;
       report.implementation = info.implementation;
       report.block_size = info.block_size;
+      report.tuning = info.tuning;
       report.sparsity = info.sparsity;
       report.macs = info.dense_macs;
       plan.weight_bytes_dense += info.weight_bytes_dense;

@@ -16,6 +16,8 @@
 #include "runtime/plan.hpp"
 #include "runtime/plan_cache.hpp"
 #include "runtime/prepare.hpp"
+#include "runtime/tuning_cache.hpp"
+#include "runtime/tuning_host.hpp"
 
 namespace onexn {
 
@@ -26,6 +28,8 @@ struct Session::Impl {
   // copy with its input shapes. Dropped once the load-time plan exists when no dimension is
   // symbolic, since no other plan can be asked for then.
   std::unique_ptr<const graph::Graph> imported;
+  // With options.tune: the kernel choices timed before, shared by the plans of the session.
+  std::unique_ptr<runtime::TuningCache> tuning;
   std::vector<TensorInfo> inputs, outputs;
   std::vector<bool> output_is_bool;  // per graph output: the model declares it bool
   mutable std::unique_ptr<runtime::PlanCache> plans;
@@ -117,6 +121,10 @@ std::unique_ptr<Session::Impl> build(const OnnxModel& model, const SessionOption
     impl->output_is_bool.push_back(declared_type(o) == onnx::TensorProto::BOOL);
 
   impl->imported = std::move(imported);
+  if (options.tune) {
+    impl->tuning = std::make_unique<runtime::TuningCache>(runtime::tuning_cache_location(options.tuning_cache),
+                                                          runtime::tuning_host(options.threads));
+  }
   const Session::Impl* self = impl.get();
   impl->plans = std::make_unique<runtime::PlanCache>(
       static_cast<size_t>(options.plan_cache),
@@ -158,7 +166,9 @@ runtime::Plan Session::Impl::build_plan(const runtime::PlanCache::Key& shapes) c
     v.shape_known = true;
   }
   runtime::prepare_imported(g);
-  return runtime::build_plan(std::move(g), options);
+  runtime::Plan plan = runtime::build_plan(std::move(g), options, tuning.get());
+  if (tuning) tuning->save();
+  return plan;
 }
 
 std::vector<TensorInfo> model_inputs(const OnnxModel& model, const SessionOptions& options) {
