@@ -94,6 +94,9 @@ class Session {
                             const SessionOptions& options = {});
   // From a model already in memory (e.g. read to look at its inputs, or pruned); not kept.
   static Session from_model(const OnnxModel& model, const SessionOptions& options = {});
+  // The same, dropping the model once it is imported (before planning), as load and from_bytes
+  // do: its protobuf holds every weight once more.
+  static Session from_model(OnnxModel&& model, const SessionOptions& options = {});
   Session(Session&&) noexcept;
   Session& operator=(Session&&) noexcept;
   ~Session();

@@ -67,6 +67,8 @@ class ConvKernel final : public ConvKernelBase {
   }
   int64_t scratch_floats() const override { return scratch_; }
   std::string describe() const override { return info_.kernel; }
+  // Every implementation keeps its own weights and bias (packed, reordered, or copied).
+  std::vector<size_t> copied_inputs() const override { return {1, 2}; }
   const ConvLayerInfo& info() const override { return info_; }
 
  private:
