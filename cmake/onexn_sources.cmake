@@ -43,6 +43,9 @@ set(ONEXN_RUNTIME_SOURCES
   src/runtime/conv/conv_implementations.cpp
   src/runtime/conv/conv_choice.cpp
   src/runtime/conv/conv_dead_taps.cpp
+  src/runtime/conv/conv_tuning_key.cpp
+  src/runtime/tuning_host.cpp
+  src/runtime/tuning_cache.cpp
   src/runtime/plan.cpp
   src/runtime/plan_cache.cpp
   src/runtime/session.cpp

@@ -51,6 +51,12 @@ struct SessionOptions {
   // the input, the dimension, and both sizes, and so is a name the model has no input for.
   std::map<std::string, std::vector<int64_t>> shapes{};
   int plan_cache = 8;      // plans kept for distinct input shapes (least recently used dropped)
+  // The tuning cache, where `tune` keeps the kernel choices it timed, so that later loads (of this
+  // model or of others with layers of the same shape) time nothing again: "" the default (the
+  // environment's ONEXN_TUNING_CACHE, else $XDG_CACHE_HOME/onexn/tuning-cache-v1.json, else
+  // ~/.cache/onexn/tuning-cache-v1.json), "off" none, anything else the file's path. A cache
+  // that cannot be read or written never stops a load (docs/runtime.md, Tuning cache).
+  std::string tuning_cache = {};
 };
 
 struct TensorInfo {
@@ -72,6 +78,10 @@ struct LayerReport {
   std::string implementation;  // convs: the conv implementation list's entry ("sparse", "onednn", ...)
   std::string kernel;      // what runs it
   int block_size = 0;      // N of a 1xN sparse kernel, else 0
+  // Convs, how the kernel was chosen: "timed" (its candidates were timed at this load), "cached"
+  // (the tuning cache's choice), "shared" (timed for an identical layer earlier in this session);
+  // empty when there was nothing to time (tune off, or a single candidate).
+  std::string tuning;
   double sparsity = 0;     // share of zero weights (convs)
   int64_t macs = 0;        // dense multiply-adds per image (convs)
 };
@@ -84,6 +94,9 @@ class Session {
                             const SessionOptions& options = {});
   // From a model already in memory (e.g. read to look at its inputs, or pruned); not kept.
   static Session from_model(const OnnxModel& model, const SessionOptions& options = {});
+  // The same, dropping the model once it is imported (before planning), as load and from_bytes
+  // do: its protobuf holds every weight once more.
+  static Session from_model(OnnxModel&& model, const SessionOptions& options = {});
   Session(Session&&) noexcept;
   Session& operator=(Session&&) noexcept;
   ~Session();

@@ -30,6 +30,7 @@ class ConvKernel final : public ConvKernelBase {
       crop_dead_taps(layer.conv, layer.weights);
     }
     if (node.inputs.size() > 2 && node.inputs[2] >= 0) layer.bias = input_value(g, node, 2).constant->as_floats();
+    layer.has_residual = node.inputs.size() > 3 && node.inputs[3] >= 0;
     bias_ = layer.bias;
     layer.epilogue = epilogue_of(node, bias_);
     layer.threads = options.threads;
@@ -48,12 +49,14 @@ class ConvKernel final : public ConvKernelBase {
     co.dense_only = options.dense_only;
     co.tune = options.tune;
     co.force = options.force;
+    co.tuning = options.tuning;
     ConvChoice choice = choose_conv(layer, co);
     run_ = std::move(choice.built.run);
     scratch_ = choice.built.scratch;
     info_.implementation = choice.implementation;
     info_.kernel = choice.built.name;
     info_.block_size = choice.block_size;
+    info_.tuning = choice.tuning;
     info_.weight_bytes_stored = choice.built.stored_weights * static_cast<int64_t>(sizeof(float));
   }
 
@@ -64,6 +67,8 @@ class ConvKernel final : public ConvKernelBase {
   }
   int64_t scratch_floats() const override { return scratch_; }
   std::string describe() const override { return info_.kernel; }
+  // Every implementation keeps its own weights and bias (packed, reordered, or copied).
+  std::vector<size_t> copied_inputs() const override { return {1, 2}; }
   const ConvLayerInfo& info() const override { return info_; }
 
  private:

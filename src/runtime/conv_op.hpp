@@ -17,11 +17,14 @@
 
 namespace onexn::runtime {
 
+class TuningCache;
+
 struct ConvKernelOptions {
   bool dense_only = false;
   bool tune = true;
   int threads = 1;
   std::string force;
+  TuningCache* tuning = nullptr;  // see ConvChoiceOptions
 };
 
 // What a conv layer is and how it runs, for tables.
@@ -31,6 +34,7 @@ struct ConvLayerInfo {
   std::string implementation;   // the list entry, e.g. "sparse" or "onednn"
   std::string kernel;           // what runs, e.g. "1x16 sparse (AVX3 16x1 padded)"
   int block_size = 0;           // N of the 1xN kernel, 0 otherwise
+  std::string tuning;           // how it was chosen: see ConvChoice::tuning
   double sparsity = 0;          // share of zero weights
   int64_t dense_macs = 0;       // per image
   int64_t weight_bytes_dense = 0;

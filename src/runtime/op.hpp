@@ -48,6 +48,9 @@ class OpKernel {
   virtual int64_t scratch_floats() const { return 0; }
   // What runs, for tables: e.g. "1x16 sparse (AVX3 16x1 padded)" or "oneDNN brg:avx512_core".
   virtual std::string describe() const { return {}; }
+  // Inputs (by index) the kernel copied when it was made and never reads when it runs: packed or
+  // reordered weights. A plan drops the graph's copy of such a constant once no kernel reads it.
+  virtual std::vector<size_t> copied_inputs() const { return {}; }
 };
 
 struct OpDef {

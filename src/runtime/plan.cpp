@@ -53,15 +53,51 @@ int64_t lay_out(const graph::Graph& g, const std::vector<int>& first, const std:
   return peak;
 }
 
+// Constants that kernels copied when they were made (OpKernel::copied_inputs: conv weights,
+// packed Gemm weights) and that no kernel reads at run time: the graph's copy is dropped (the value
+// stays a constant, of no elements) once the last node reading it has its kernel, so that a plan
+// holds its weights once, and a load never holds the graph's weights and all kernels' at once.
+class ConstantRelease {
+ public:
+  explicit ConstantRelease(const graph::Graph& g) : readers_(g.values.size(), 0), needed_(g.values.size()) {
+    for (const graph::Node& node : g.nodes) {
+      if (node.dead) continue;
+      for (int id : node.inputs)
+        if (id >= 0) ++readers_[id];
+    }
+    for (int id : g.outputs) needed_[id] = true;
+  }
+
+  // After `node`'s kernel is made.
+  void made(graph::Graph& g, const graph::Node& node, const OpKernel& kernel) {
+    const std::vector<size_t> copied = kernel.copied_inputs();
+    for (size_t k = 0; k < node.inputs.size(); ++k) {
+      const int id = node.inputs[k];
+      if (id < 0 || !g.value(id).constant) continue;
+      if (std::find(copied.begin(), copied.end(), k) == copied.end()) needed_[id] = true;
+      if (--readers_[id] > 0 || needed_[id]) continue;
+      graph::Constant& c = *g.value(id).constant;
+      std::vector<float>().swap(c.f);
+      std::vector<int64_t>().swap(c.i);
+    }
+  }
+
+ private:
+  std::vector<int> readers_;  // nodes whose kernels are still to be made
+  std::vector<bool> needed_;  // read at run time (or a graph output)
+};
+
 }  // namespace
 
-Plan build_plan(graph::Graph g, const SessionOptions& options) {
+Plan build_plan(graph::Graph g, const SessionOptions& options, TuningCache* tuning) {
   Plan plan;
   ConvKernelOptions conv_options;
   conv_options.dense_only = options.dense;
   conv_options.tune = options.tune;
   conv_options.threads = options.threads;
   conv_options.force = options.conv_implementation;
+  conv_options.tuning = tuning;
+  ConstantRelease release(g);
   for (size_t k = 0; k < g.nodes.size(); ++k) {
     const graph::Node& node = g.nodes[k];
     if (node.dead) continue;
@@ -76,6 +112,7 @@ Plan build_plan(graph::Graph g, const SessionOptions& options) {
       report.kind = info.kind;
       report.implementation = info.implementation;
       report.block_size = info.block_size;
+      report.tuning = info.tuning;
       report.sparsity = info.sparsity;
       report.macs = info.dense_macs;
       plan.weight_bytes_dense += info.weight_bytes_dense;
@@ -84,6 +121,7 @@ Plan build_plan(graph::Graph g, const SessionOptions& options) {
     } else {
       step.kernel = find_op(node.op)->create(g, node);
     }
+    release.made(g, node, *step.kernel);
     report.kernel = step.kernel->describe();
     plan.scratch_floats = std::max(plan.scratch_floats, step.kernel->scratch_floats());
     plan.layers.push_back(std::move(report));

@@ -29,8 +29,11 @@ struct Plan {
   int64_t weight_bytes_dense = 0, weight_bytes_stored = 0;
 };
 
-// Creates every kernel (timing conv candidates when options.tune) and lays out the arena.
-Plan build_plan(graph::Graph g, const SessionOptions& options);
+class TuningCache;
+
+// Creates every kernel (timing conv candidates when options.tune, unless `tuning` has the layer's
+// choice; new timings are recorded there) and lays out the arena.
+Plan build_plan(graph::Graph g, const SessionOptions& options, TuningCache* tuning = nullptr);
 
 // Runs the plan on an arena of plan.arena_floats floats and a scratch of plan.scratch_floats,
 // with the graph inputs already in place. ms: when non-null, each step's time.

@@ -16,6 +16,8 @@
 #include "runtime/plan.hpp"
 #include "runtime/plan_cache.hpp"
 #include "runtime/prepare.hpp"
+#include "runtime/tuning_cache.hpp"
+#include "runtime/tuning_host.hpp"
 
 namespace onexn {
 
@@ -23,9 +25,12 @@ struct Session::Impl {
   SessionOptions options;
   std::string model;  // name, for messages
   // The imported graph, input shapes as known at load (-1 where symbolic): each plan prepares a
-  // copy with its input shapes. Dropped once the load-time plan exists when no dimension is
-  // symbolic, since no other plan can be asked for then.
-  std::unique_ptr<const graph::Graph> imported;
+  // copy with its input shapes. When no dimension is symbolic, no plan other than the load-time
+  // one can be asked for: that plan takes the graph itself (no copy of the weights).
+  mutable std::unique_ptr<graph::Graph> imported;
+  bool symbolic = false;
+  // With options.tune: the kernel choices timed before, shared by the plans of the session.
+  std::unique_ptr<runtime::TuningCache> tuning;
   std::vector<TensorInfo> inputs, outputs;
   std::vector<bool> output_is_bool;  // per graph output: the model declares it bool
   mutable std::unique_ptr<runtime::PlanCache> plans;
@@ -91,32 +96,59 @@ graph::ImportOptions import_options(const SessionOptions& options) {
   return io;
 }
 
-std::unique_ptr<Session::Impl> build(const OnnxModel& model, const SessionOptions& options) {
+// What a session takes from the model: the imported graph and the declarations of its inputs and
+// outputs. The model itself (its protobuf holds every weight once more) is not needed after this,
+// so sessions made from a file or from bytes drop it before planning.
+struct ImportedModel {
+  std::unique_ptr<graph::Graph> graph;
+  std::vector<TensorInfo> inputs;
+  std::vector<int> output_types;             // the declared elem_type of each graph output
+  std::vector<TensorInfo> declared_outputs;  // as declared (-1 where no size is fixed)
+};
+
+ImportedModel import_model(const OnnxModel& model, const SessionOptions& options) {
   if (options.threads < 1 || options.threads > 1024) {
     throw InvalidArgument(fmt::format("threads = {} is outside 1..1024", options.threads));
   }
   if (options.plan_cache < 1 || options.plan_cache > 4096) {
     throw InvalidArgument(fmt::format("plan_cache = {} is outside 1..4096", options.plan_cache));
   }
+  ImportedModel m;
+  m.graph = std::make_unique<graph::Graph>(runtime::import_supported(model, import_options(options)));
+  const onnx::GraphProto& proto = model.proto().graph();
+  m.inputs = input_infos(*m.graph, proto);
+  for (const auto& o : proto.output()) {
+    m.output_types.push_back(declared_type(o));
+    TensorInfo info{o.name(), {}, declared_element_type(declared_type(o))};
+    if (o.type().has_tensor_type() && o.type().tensor_type().has_shape()) {
+      for (const auto& d : o.type().tensor_type().shape().dim())
+        info.shape.push_back(d.has_dim_value() && d.dim_value() > 0 ? d.dim_value() : -1);
+    }
+    m.declared_outputs.push_back(std::move(info));
+  }
+  return m;
+}
+
+std::unique_ptr<Session::Impl> build(ImportedModel m, const SessionOptions& options) {
   auto impl = std::make_unique<Session::Impl>();
   impl->options = options;
-  auto imported =
-      std::make_unique<graph::Graph>(runtime::import_supported(model, import_options(options)));
-  const graph::Graph& g = *imported;
+  const graph::Graph& g = *m.graph;
   impl->model = g.name;
-
-  const onnx::GraphProto& proto = model.proto().graph();
-  impl->inputs = input_infos(g, proto);
+  impl->inputs = std::move(m.inputs);
   bool all_known = true;
   runtime::PlanCache::Key load_shapes;
   for (int id : g.inputs) {
     all_known = all_known && g.value(id).shape_known;
     load_shapes.push_back(g.value(id).shape);
   }
-  for (const auto& o : proto.output())
-    impl->output_is_bool.push_back(declared_type(o) == onnx::TensorProto::BOOL);
+  for (int t : m.output_types) impl->output_is_bool.push_back(t == onnx::TensorProto::BOOL);
 
-  impl->imported = std::move(imported);
+  impl->imported = std::move(m.graph);
+  impl->symbolic = !all_known;
+  if (options.tune) {
+    impl->tuning = std::make_unique<runtime::TuningCache>(runtime::tuning_cache_location(options.tuning_cache),
+                                                          runtime::tuning_host(options.threads));
+  }
   const Session::Impl* self = impl.get();
   impl->plans = std::make_unique<runtime::PlanCache>(
       static_cast<size_t>(options.plan_cache),
@@ -126,20 +158,11 @@ std::unique_ptr<Session::Impl> build(const OnnxModel& model, const SessionOption
     const graph::Graph& pg = planned->plan().graph;
     for (size_t k = 0; k < pg.outputs.size(); ++k) {
       const graph::Value& v = pg.value(pg.outputs[k]);
-      impl->outputs.push_back(
-          {v.name, v.shape,
-           element_type(v.type, declared_type(proto.output(static_cast<int>(k))))});
+      impl->outputs.push_back({v.name, v.shape, element_type(v.type, m.output_types.at(k))});
     }
     impl->imported.reset();
   } else {
-    for (const auto& o : proto.output()) {
-      TensorInfo info{o.name(), {}, declared_element_type(declared_type(o))};
-      if (o.type().has_tensor_type() && o.type().tensor_type().has_shape()) {
-        for (const auto& d : o.type().tensor_type().shape().dim())
-          info.shape.push_back(d.has_dim_value() && d.dim_value() > 0 ? d.dim_value() : -1);
-      }
-      impl->outputs.push_back(std::move(info));
-    }
+    impl->outputs = std::move(m.declared_outputs);
   }
   return impl;
 }
@@ -151,14 +174,16 @@ runtime::Plan Session::Impl::build_plan(const runtime::PlanCache::Key& shapes) c
     // Unreachable: without symbolic dimensions run accepts the load-time shapes only.
     throw Error(fmt::format("{}: no plan for input shapes other than the load-time ones", model));
   }
-  graph::Graph g = *imported;
+  graph::Graph g = symbolic ? *imported : std::move(*imported);
   for (size_t k = 0; k < g.inputs.size(); ++k) {
     graph::Value& v = g.value(g.inputs[k]);
     v.shape = shapes[k];
     v.shape_known = true;
   }
   runtime::prepare_imported(g);
-  return runtime::build_plan(std::move(g), options);
+  runtime::Plan plan = runtime::build_plan(std::move(g), options, tuning.get());
+  if (tuning) tuning->save();
+  return plan;
 }
 
 std::vector<TensorInfo> model_inputs(const OnnxModel& model, const SessionOptions& options) {
@@ -175,16 +200,23 @@ Session& Session::operator=(Session&&) noexcept = default;
 Session::~Session() = default;
 
 Session Session::load(const std::filesystem::path& path, const SessionOptions& options) {
-  return Session(build(OnnxModel::load(path), options));
+  ImportedModel m = import_model(OnnxModel::load(path), options);  // the model is dropped here
+  return Session(build(std::move(m), options));
 }
 
 Session Session::from_model(const OnnxModel& model, const SessionOptions& options) {
-  return Session(build(model, options));
+  return Session(build(import_model(model, options), options));
+}
+
+Session Session::from_model(OnnxModel&& model, const SessionOptions& options) {
+  ImportedModel m = import_model(OnnxModel(std::move(model)), options);
+  return Session(build(std::move(m), options));
 }
 
 Session Session::from_bytes(std::span<const uint8_t> bytes, std::string_view name,
                             const SessionOptions& options) {
-  return Session(build(OnnxModel::parse(bytes, name), options));
+  ImportedModel m = import_model(OnnxModel::parse(bytes, name), options);
+  return Session(build(std::move(m), options));
 }
 
 const std::vector<TensorInfo>& Session::inputs() const { return impl_->inputs; }

@@ -1,5 +1,5 @@
 // onexn bench MODEL.onnx [--input [NAME=]FILE]... [--shape [NAME=]D,D,...]... [--threads T]
-//             [--batch B] [--runs R] [--json]: the model with the kernels onexn picks against the
+//             [--batch B] [--runs R] [--tuning-cache FILE|off] [--json]: the model with the kernels onexn picks against the
 // same runtime forced dense, in one run, layer by layer.
 #include <fmt/format.h>
 
@@ -41,7 +41,7 @@ std::string megabytes(int64_t bytes) { return fmt::format("{:.1f} MB", double(by
 
 Command add_bench_command(CLI::App& app) {
   struct Options {
-    std::string model;
+    std::string model, tuning_cache;
     InputArgs inputs;
     int threads = 1, runs = 20;
     int64_t batch = 0;
@@ -58,11 +58,13 @@ Command add_bench_command(CLI::App& app) {
   sub->add_option("--runs", opt->runs, "timed runs of each variant (median reported)")
       ->capture_default_str()
       ->check(CLI::Range(20, 100000));
+  sub->add_option("--tuning-cache", opt->tuning_cache, "FILE: keep the kernel choices tuning times there, read them back on later loads; off: time every load (default: $ONEXN_TUNING_CACHE, else ~/.cache/onexn/tuning-cache-v1.json)");
   sub->add_flag("--json", opt->json, "one JSON object per layer per line, then the summary");
   return {sub, [opt] {
             GivenInputs given = read_given_inputs(opt->inputs);
             SessionOptions so;
             so.threads = opt->threads;
+            so.tuning_cache = opt->tuning_cache;
             const OnnxModel model = OnnxModel::load(opt->model);
             so.batch = opt->batch ? opt->batch : batch_of_given(model_inputs(model), given);
             const Session sparse = Session::from_model(model, so);

@@ -86,7 +86,7 @@ double share(int64_t part, int64_t whole) { return whole ? double(part) / double
 
 Command add_eval_command(CLI::App& app) {
   struct Options {
-    std::string model;
+    std::string model, tuning_cache;
     int threads = 1;
     int64_t batch = 100, limit = 0;
     bool dense = false, no_tune = false, json = false;
@@ -101,6 +101,7 @@ Command add_eval_command(CLI::App& app) {
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
   sub->add_flag("--dense", opt->dense, "run every convolution with a dense kernel");
   sub->add_flag("--no-tune", opt->no_tune, "pick kernels by the cost model instead of timing them at load");
+  sub->add_option("--tuning-cache", opt->tuning_cache, "FILE: keep the kernel choices tuning times there, read them back on later loads; off: time every load (default: $ONEXN_TUNING_CACHE, else ~/.cache/onexn/tuning-cache-v1.json)");
   sub->add_flag("--json", opt->json, "print one JSON object instead of the table");
   return {sub, [opt] {
             const ImageSet images = load_fashion_mnist(DataSplit::test, opt->limit);
@@ -110,6 +111,7 @@ Command add_eval_command(CLI::App& app) {
             so.batch = std::min(opt->batch, images.count);
             so.dense = opt->dense;
             so.tune = !opt->no_tune;
+            so.tuning_cache = opt->tuning_cache;
             const Session session = Session::load(opt->model, so);
             check_model_shapes(session, opt->model, images);
             const EvalCounts c = evaluate(session, images);

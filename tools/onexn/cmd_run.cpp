@@ -1,5 +1,5 @@
 // onexn run MODEL.onnx [--input [NAME=]FILE]... [--shape [NAME=]D,D,...]... [--output Y.npy|DIR/]
-//                      [--threads T] [--batch B] [--dense] [--no-tune]
+//                      [--threads T] [--batch B] [--dense] [--no-tune] [--tuning-cache FILE|off]
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -90,7 +90,7 @@ std::string file_name_for(const std::string& name, std::set<std::string>& used) 
 
 Command add_run_command(CLI::App& app) {
   struct Options {
-    std::string model, output;
+    std::string model, output, tuning_cache;
     InputArgs inputs;
     int threads = 1;
     int64_t batch = 0;
@@ -114,12 +114,14 @@ Command add_run_command(CLI::App& app) {
   sub->add_flag("--dense", opt->dense, "run every convolution with a dense kernel");
   sub->add_flag("--no-tune", opt->no_tune,
                 "pick kernels by the cost model instead of timing them at load");
+  sub->add_option("--tuning-cache", opt->tuning_cache, "FILE: keep the kernel choices tuning times there, read them back on later loads; off: time every load (default: $ONEXN_TUNING_CACHE, else ~/.cache/onexn/tuning-cache-v1.json)");
   return {sub, [opt] {
             GivenInputs given = read_given_inputs(opt->inputs);
             SessionOptions so;
             so.threads = opt->threads;
             so.dense = opt->dense;
             so.tune = !opt->no_tune;
+            so.tuning_cache = opt->tuning_cache;
             const OnnxModel model = OnnxModel::load(opt->model);
             so.batch = opt->batch ? opt->batch : batch_of_given(model_inputs(model), given);
             const Session session = Session::from_model(model, so);

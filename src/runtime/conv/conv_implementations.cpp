@@ -27,14 +27,16 @@ constexpr double kCsrRate = 40;
 constexpr double kReferenceRate = 0.5;
 constexpr double kSparseRate[] = {40, 65, 85, 95, 100, 100};  // our 1xN kernel by N (bench-layers)
 
-// y = activation(y + residual), for implementations that cannot fuse the residual.
+// y = activation(y + residual), for implementations that cannot fuse the residual (res may be
+// null: the activation alone).
 void add_residual(float* y, const float* res, int64_t n, const Epilogue& e, int threads) {
   Epilogue act;  // the activation alone
   act.activation = e.activation;
   act.clip_min = e.clip_min;
   act.clip_max = e.clip_max;
+  act.residual = res;
 #pragma omp parallel for num_threads(threads) if (n > (1 << 16)) schedule(static)
-  for (int64_t i = 0; i < n; ++i) y[i] = act.apply(y[i] + res[i], 0, i);
+  for (int64_t i = 0; i < n; ++i) y[i] = act.apply(y[i], 0, i);
 }
 
 // Why our tile kernels (sparse, CSR, ours-dense) cannot run the layer, or empty.
@@ -76,6 +78,7 @@ ConvCandidate ours(const ConvLayer& l, std::string implementation, std::string l
   c.implementation = std::move(implementation);
   c.predicted = predicted;
   c.block_size = block_size;
+  c.variant = other_split ? 1 : 0;
   const Epilogue base = l.epilogue;
   const int threads = l.threads;
   c.build = [=]() -> std::optional<ConvCandidate::Built> {
@@ -169,28 +172,26 @@ void add_onednn(const ConvLayer& l, std::vector<ConvCandidate>& out, DnnlConv::L
   const float* weights = l.weights.data();
   const Epilogue e = l.epilogue;
   const int threads = l.threads;
+  // oneDNN cannot add the residual: a layer with one runs the conv with its bias alone, then adds
+  // the residual and applies the activation (one primitive, one copy of the weights, either way).
+  const bool separate_activation = l.has_residual && e.activation != Activation::none;
   c.build = [=]() -> std::optional<ConvCandidate::Built> {
-    std::shared_ptr<DnnlConv> conv, plain;
+    std::shared_ptr<DnnlConv> conv;
+    Epilogue fused = e;
+    if (separate_activation) fused.activation = Activation::none;
     try {
-      conv = std::make_shared<DnnlConv>(p, weights, e, layout, threads);
-      // With a residual the conv runs without its activation, which follows the add.
-      if (e.activation != Activation::none) {
-        Epilogue bias_only = e;
-        bias_only.activation = Activation::none;
-        plain = std::make_shared<DnnlConv>(p, weights, bias_only, layout, threads);
-      }
+      conv = std::make_shared<DnnlConv>(p, weights, fused, layout, threads);
     } catch (const Error&) {
       return std::nullopt;  // oneDNN has no implementation for this case
     }
     ConvCandidate::Built b;
     b.name = fmt::format("oneDNN {}{}", conv->implementation(), blocked ? " (reordered)" : " (NCHW)");
     b.stored_weights = p.weight_shape().numel();
-    b.scratch = std::max(conv->scratch_floats(), plain ? plain->scratch_floats() : 0);
+    b.scratch = conv->scratch_floats();
     const int64_t n = p.output_numel();
-    b.run = [conv, plain, e, n](const float* x, float* y, const float* res, int t, float* scratch) {
-      if (!res) return conv->run(x, y, t, scratch);
-      (plain ? plain : conv)->run(x, y, t, scratch);
-      add_residual(y, res, n, e, t);
+    b.run = [conv, separate_activation, e, n](const float* x, float* y, const float* res, int t, float* scratch) {
+      conv->run(x, y, t, scratch);
+      if (res || separate_activation) add_residual(y, res, n, separate_activation ? e : Epilogue{}, t);
     };
     return b;
   };
@@ -218,8 +219,11 @@ void reference_candidates(const ConvLayer& l, std::vector<ConvCandidate>& out) {
   ConvCandidate c;
   c.implementation = "reference";
   c.predicted = 1.0 / kReferenceRate;
-  auto layer = std::make_shared<const ConvLayer>(l);
-  c.build = [layer]() -> std::optional<ConvCandidate::Built> {
+  // Built (and the layer copied) only when nothing else runs it; candidates are built while the
+  // layer they were made for exists.
+  const ConvLayer* source = &l;
+  c.build = [source]() -> std::optional<ConvCandidate::Built> {
+    auto layer = std::make_shared<const ConvLayer>(*source);
     ConvCandidate::Built b;
     b.name = "scalar reference";
     b.stored_weights = layer->weight_shape().numel();

@@ -27,6 +27,7 @@ struct ConvLayer {
   std::vector<float> onnx_weights; // ConvTranspose only: as stored, [c_in][c_out/g][kH][kW]
   std::vector<float> bias;         // c_out values, or empty
   Epilogue epilogue;               // bias (pointing into `bias`) and activation; residual per call
+  bool has_residual = false;       // every call passes a residual (a fused Add)
   PatternStats stats;              // of `weights`
   int threads = 1;
   bool tune = true;                // candidates will be timed (build the extra variants)
@@ -46,6 +47,7 @@ struct ConvCandidate {
   std::string implementation;  // the list entry's name
   double predicted = 0;        // cost model: relative time (multiply-adds / measured rate)
   int block_size = 0;          // N of a 1xN kernel, else 0
+  int variant = 0;             // tells apart candidates of one entry and N (e.g. the other work split)
   struct Built {
     std::string name;          // what runs, for tables: "1x16 sparse (AVX3 16x1 padded)"
     ConvRun run;

@@ -243,7 +243,7 @@ std::unique_ptr<OpKernel> create_gemm(const Graph& g, const Node& node) {
           }
         }
       },
-      scratch);
+      scratch, packed ? std::vector<size_t>{1} : std::vector<size_t>{});
 }
 
 // ---- MatMul

@@ -98,24 +98,28 @@ using RunFn = std::function<void(std::span<const TensorView>, std::span<const Te
 
 class FnKernel final : public OpKernel {
  public:
-  FnKernel(std::string description, RunFn fn, int64_t scratch = 0)
-      : description_(std::move(description)), fn_(std::move(fn)), scratch_(scratch) {}
+  FnKernel(std::string description, RunFn fn, int64_t scratch = 0, std::vector<size_t> copied_inputs = {})
+      : description_(std::move(description)), fn_(std::move(fn)), scratch_(scratch),
+        copied_inputs_(std::move(copied_inputs)) {}
   void run(std::span<const TensorView> inputs, std::span<const TensorView> outputs,
            const RunContext& ctx) const override {
     fn_(inputs, outputs, ctx);
   }
   int64_t scratch_floats() const override { return scratch_; }
   std::string describe() const override { return description_; }
+  std::vector<size_t> copied_inputs() const override { return copied_inputs_; }
 
  private:
   std::string description_;
   RunFn fn_;
   int64_t scratch_;
+  std::vector<size_t> copied_inputs_;
 };
 
-inline std::unique_ptr<OpKernel> make_kernel(std::string description, RunFn fn,
-                                             int64_t scratch = 0) {
-  return std::make_unique<FnKernel>(std::move(description), std::move(fn), scratch);
+// copied_inputs: see OpKernel::copied_inputs (fn must not read them).
+inline std::unique_ptr<OpKernel> make_kernel(std::string description, RunFn fn, int64_t scratch = 0,
+                                             std::vector<size_t> copied_inputs = {}) {
+  return std::make_unique<FnKernel>(std::move(description), std::move(fn), scratch, std::move(copied_inputs));
 }
 
 // A kernel that copies input 0 to output 0 (Identity, Reshape, Flatten, Squeeze, Unsqueeze).
