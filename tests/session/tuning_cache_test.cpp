@@ -187,7 +187,8 @@ TEST(TuningCache, StaleEntriesAreTimedAgain) {
   std::ofstream(file) << doc.dump();
   const Session s = load(file.string());
   EXPECT_EQ(count(s, "timed"), 3);
-  for (auto& [host, entries] : read_json(file)["hosts"].items())
+  json after = read_json(file);  // a named value: the loop must not outlive a temporary
+  for (auto& [host, entries] : after["hosts"].items())
     for (auto& [key, entry] : entries.items()) EXPECT_NE(entry["implementation"], "no-longer-there") << key;
 }
 
