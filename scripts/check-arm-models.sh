@@ -8,19 +8,18 @@
 #
 # Prints one "check-arm-models: PASS|FAIL MODEL ..." line per model and, last,
 # "check-arm-models: P passed, F failed". Kernel timing is off (--no-tune): under emulation it
-# measures nothing. Extra library folders for qemu: ONEXN_CROSS_EXTRA_LIBS (":DIR...").
+# measures nothing.
 set -euo pipefail
 [ $# -eq 3 ] || { echo "usage: $0 aarch64|armhf CROSS_BUILD_DIR X86_BUILD_DIR" >&2; exit 2; }
 arch=$1
 cross=$(cd "$2" && pwd)
 host=$(cd "$3" && pwd)
 src=$(cd "$(dirname "$0")/.." && pwd)
-case $arch in
-  aarch64) triplet=aarch64-linux-gnu; qemu=(qemu-aarch64-static -cpu cortex-a53) ;;
-  armhf) triplet=arm-linux-gnueabihf; qemu=(qemu-arm-static -cpu cortex-a7) ;;
-  *) echo "check-arm-models: unknown architecture '$arch'" >&2; exit 2 ;;
-esac
-qemu+=(-L "/usr/$triplet" -E "LD_LIBRARY_PATH=/usr/$triplet/lib:/usr/lib/$triplet${ONEXN_CROSS_EXTRA_LIBS:-}")
+case $arch in aarch64 | armhf) ;; *) echo "check-arm-models: unknown architecture '$arch'" >&2; exit 2 ;; esac
+# The cross build's onexn through its toolchain file's emulator (qemu-user with the CPU and the
+# library folders set there), as the tests run it (tests/CMakeLists.txt, onexn_runnable_path).
+arm_onexn=$cross/emulated/onexn_cli
+[ -x "$arm_onexn" ] || { echo "check-arm-models: $arm_onexn missing (configure $cross with its toolchain file)" >&2; exit 1; }
 work=$cross/arm-models
 mkdir -p "$work"
 export ONEXN_TUNING_CACHE=off
@@ -40,7 +39,7 @@ for name in resnet18 mobilenet_v2; do
     ok=1 why=""
     "$host/bin/onexn" run "$m" --input "$work/x.npy" --output "$work/$model-x86.npy" --threads 1 --no-tune \
       > "$work/$model-x86.txt" 2>&1 || { ok=0 why="x86 run failed"; }
-    if [ $ok = 1 ] && ! "${qemu[@]}" "$cross/bin/onexn" run "$m" --input "$work/x.npy" --output "$work/$model-arm.npy" \
+    if [ $ok = 1 ] && ! "$arm_onexn" run "$m" --input "$work/x.npy" --output "$work/$model-arm.npy" \
         --threads 1 --no-tune > "$work/$model-arm.txt" 2>&1; then
       ok=0 why="ARM run failed: $(tail -n 1 "$work/$model-arm.txt")"
     fi

@@ -64,7 +64,7 @@ dpkg-deb -x "$runtime" "$root"
 run=()
 case $arch in
   # The libraries of packages scripts/cross-sysroot.sh unpacked: ONEXN_CROSS_EXTRA_LIBS (":DIR...").
-  arm64) run=(qemu-aarch64-static -cpu cortex-a53 -L /usr/aarch64-linux-gnu
+  arm64) run=(qemu-aarch64-static -cpu cortex-a72 -L /usr/aarch64-linux-gnu
               -E "LD_LIBRARY_PATH=/usr/lib/aarch64-linux-gnu${ONEXN_CROSS_EXTRA_LIBS:-}") ;;
   armhf) run=(qemu-arm-static -cpu cortex-a7 -L /usr/arm-linux-gnueabihf
               -E "LD_LIBRARY_PATH=/usr/lib/arm-linux-gnueabihf${ONEXN_CROSS_EXTRA_LIBS:-}") ;;

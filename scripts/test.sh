@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the missing Debian packages, builds the release preset with its tests, and runs every
 # test with ctest. Extra arguments go to that native ctest (e.g. -R OnnxModel). Then cross-builds
-# the kernel layer for aarch64 and armhf and runs its tests under qemu (scripts/test-arm.sh); both
-# must pass. Then builds the asan-ubsan preset and runs the format, prune, kernel, runtime-op and
+# the runtime and the onexn CLI for aarch64 and armhf and runs their tests and whole-model checks
+# under qemu (scripts/test-arm.sh); both must pass. Then builds the asan-ubsan preset and runs the format, prune, kernel, runtime-op and
 # session tests under AddressSanitizer and UndefinedBehaviorSanitizer (scripts/test-asan.sh).
 # ONEXN_SKIP_ARM=1 skips the ARM part, ONEXN_SKIP_ASAN=1 the sanitizer part (quicker local runs; CI
 # sets neither).

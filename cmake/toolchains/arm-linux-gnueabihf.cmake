@@ -1,14 +1,16 @@
 # Cross build for 32-bit ARM (ARMv7-A + NEON, hard float: Cortex-A7 class; Debian armhf) with
 # Debian's GCC 12 cross compiler (crossbuild-essential-armhf) and the armhf multiarch libraries
-# (libfmt-dev:armhf, libgtest-dev:armhf in /usr/lib/arm-linux-gnueabihf; libgomp comes with the
-# cross compiler). Highway is NOT Debian's libhwy-dev:armhf but a NEON build of Debian's source
+# (libfmt-dev, libgtest-dev, libprotobuf-dev, libpng-dev, zlib1g-dev :armhf in
+# /usr/lib/arm-linux-gnueabihf; libgomp comes with the cross compiler; ONNX unpacked by
+# scripts/cross-sysroot.sh; no oneDNN: Debian has none for armhf). Highway is NOT Debian's libhwy-dev:armhf but a NEON build of Debian's source
 # package of the same version (scripts/build-hwy-armhf.sh, see below), which scripts/test-arm.sh
 # passes in through CMAKE_PREFIX_PATH:
 #
 #   scripts/build-hwy-armhf.sh build/cross-deps/hwy-armhf     # prints the install prefix
-#   cmake -S . -B build/cross-armhf -G Ninja -DCMAKE_BUILD_TYPE=Release -DONEXN_KERNELS_ONLY=ON \
+#   cmake -S . -B build/cross-armhf -G Ninja -DCMAKE_BUILD_TYPE=Release \
+#         -DONEXN_WITH_TRAINING=OFF -DONEXN_WITH_XNNPACK=OFF -DONEXN_WITH_ONEDNN=OFF \
 #         -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/arm-linux-gnueabihf.cmake \
-#         -DCMAKE_PREFIX_PATH=$PWD/build/cross-deps/hwy-armhf/install
+#         "-DCMAKE_PREFIX_PATH=$PWD/build/cross-deps/hwy-armhf/install;$PWD/build/cross-deps/sysroot-armhf/usr"
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR armv7l)
 set(ONEXN_CROSS_TRIPLET arm-linux-gnueabihf)

@@ -1,5 +1,7 @@
 // `onexn bench-layers`: runs a shape file through every implementation and reports rows and
 // geometric-mean summaries; the timings themselves are not asserted (benchmarks are not tests).
+// oneDNN is its dense baseline: a build without oneDNN lists the command and refuses it in one line.
+// XNNPACK's rows are there only in builds with XNNPACK (ONEXN_HAVE_XNNPACK).
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -16,13 +18,18 @@ namespace fs = std::filesystem;
 class CliBenchLayers : public ::testing::Test {
  protected:
   void SetUp() override {
+#if !ONEXN_HAVE_ONEDNN
+    GTEST_SKIP() << "built without oneDNN (CliBenchLayersWithoutOneDnn checks the refusal)";
+#endif
     dir_ = test::scratch_dir("cli-bench-layers");
     std::ofstream f(dir_ / "shapes.txt");
     f << "# two small layers\n"
          "mb1ic32ih12oc40oh12kh1sh1ph0n\"pw\"\n"
          "mb1ic16ih9oc24oh5kh3sh2ph1n\"kxk_s2\"\n";
   }
-  void TearDown() override { fs::remove_all(dir_); }
+  void TearDown() override {
+    if (!dir_.empty()) fs::remove_all(dir_);
+  }
   std::string shapes() const { return "--shapes '" + (dir_ / "shapes.txt").string() + "'"; }
   fs::path dir_;
 };
@@ -54,7 +61,11 @@ TEST_F(CliBenchLayers, JsonRowsAndSummariesCarryTheRequiredFields) {
   }
   EXPECT_EQ(rows, 2 * 2 * 2 * 2);      // shapes x N x p x threads
   EXPECT_EQ(summaries, 2 * 2 * 2);     // N x p x threads
+#if ONEXN_HAVE_XNNPACK
   EXPECT_EQ(xnnpack_rows, 2 * 2 * 2);  // the 1x1 shape only
+#else
+  EXPECT_EQ(xnnpack_rows, 0);
+#endif
 }
 
 TEST_F(CliBenchLayers, TableEndsWithGeometricMeans) {
@@ -81,6 +92,16 @@ TEST_F(CliBenchLayers, BadArgumentsAreOneLineErrors) {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << "\n" << r.err;
   }
 }
+
+#if !ONEXN_HAVE_ONEDNN
+TEST(CliBenchLayersWithoutOneDnn, IsListedAndRefusedInOneLine) {
+  EXPECT_NE(test::run_cli("--help").out.find("bench-layers"), std::string::npos);
+  const auto r = test::run_cli("bench-layers --runs 10");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find("without oneDNN"), std::string::npos) << r.err;
+}
+#endif
 
 }  // namespace
 }  // namespace onexn

@@ -80,12 +80,15 @@ TEST(DynamicShapes, EachSizeMatchesPyTorchThroughABoundedPlanCache) {
   const int64_t small_arena = s.peak_activation_bytes();
   expect_matches(s.run({input(1)}), "dynconv.out1", 1e-4);
   EXPECT_EQ(s.plans(), 2);
-  EXPECT_GT(s.peak_activation_bytes(), small_arena);  // batch 2 needs more than [1, 3, 32, 48]
   expect_matches(s.run({input(0)}), "dynconv.out0", 1e-4);  // a cached plan
   EXPECT_EQ(s.plans(), 2);
   // A third size evicts the least recently used plan (size 1); both others still run right.
   expect_matches(s.run({input(2)}), "dynconv.out2", 1e-4);
   EXPECT_EQ(s.plans(), 2);
+  // [1, 3, 56, 56] needs more than [1, 3, 32, 48]: more pixels in all and per image (the
+  // arena counts kernel scratch, which can be per image: oneDNN's gemm:ref convolutions on arm64
+  // im2col one image at a time, so batch 2 of [3, 40, 24] needs less than batch 1 of [3, 32, 48]).
+  EXPECT_GT(s.peak_activation_bytes(), small_arena);
   expect_matches(s.run({input(1)}), "dynconv.out1", 1e-4);
   expect_matches(s.run({input(0)}), "dynconv.out0", 1e-4);
   EXPECT_EQ(s.plans(), 2);
