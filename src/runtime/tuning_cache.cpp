@@ -6,13 +6,14 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+
+#include "onexn/file_io.hpp"
 
 namespace onexn::runtime {
 namespace {
@@ -43,7 +44,7 @@ struct FileContent {
   std::string why;            // unreadable, invalid: what is wrong
 };
 
-FileContent read_file(const fs::path& file) {
+FileContent read_cache_file(const fs::path& file) {
   FileContent c;
   std::error_code ec;
   const fs::file_status st = fs::status(file, ec);
@@ -125,26 +126,6 @@ class FileLock {
   int fd_ = -1;
 };
 
-// Writes `text` to a temporary file beside `file`, then renames it over `file`.
-bool replace_file(const fs::path& file, const std::string& text) {
-  static std::atomic<unsigned> counter{0};
-  const fs::path tmp = file.string() + fmt::format(".tmp.{}.{}", ::getpid(), counter++);
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      return false;
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, file, ec);
-  if (ec) fs::remove(tmp, ec);
-  return !ec;
-}
-
 fs::path non_empty(const char* v) { return v && *v ? fs::path(v) : fs::path(); }
 
 }  // namespace
@@ -171,7 +152,7 @@ TuningCacheLocation tuning_cache_location(std::string_view setting) {
 TuningCache::TuningCache(TuningCacheLocation location, std::string host)
     : location_(std::move(location)), host_(std::move(host)) {
   if (location_.file.empty()) return;
-  const FileContent c = read_file(location_.file);
+  const FileContent c = read_cache_file(location_.file);
   if (c.state == FileContent::State::unreadable) {
     warn_once(location_.file, c.why);
     writable_ = false;
@@ -217,7 +198,7 @@ void TuningCache::save() {
       return;
     }
     // What other processes wrote meanwhile stays; an entry of ours replaces one of the same key.
-    FileContent c = read_file(location_.file);
+    FileContent c = read_cache_file(location_.file);
     if (c.state == FileContent::State::unreadable ||
         (c.state == FileContent::State::invalid && !location_.is_default)) {
       writable_ = false;
@@ -230,13 +211,12 @@ void TuningCache::save() {
     json& mine = doc["hosts"][host_];
     if (!mine.is_object()) mine = json::object();
     for (const auto& [layer, conv] : unsaved_) mine[layer] = entry_to_json(conv);
-    if (!replace_file(location_.file, doc.dump(1, ' ', false, json::error_handler_t::replace) + "\n")) {
-      writable_ = false;
-      return;
-    }
+    write_file_atomically(location_.file, doc.dump(1, ' ', false, json::error_handler_t::replace) + "\n");
     unsaved_.clear();
   } catch (const std::exception&) {
-    writable_ = false;  // e.g. out of memory: the cache is an optimization, the run goes on
+    // A write that failed (onexn::Error) or memory that ran out: the cache is an optimization,
+    // the run goes on without writing it again.
+    writable_ = false;
   }
 }
 
