@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kernels/spmm_job.hpp"
+#include "kernels/vector_isa.hpp"
 
 namespace onexn::detail {
 namespace {
@@ -78,4 +79,12 @@ BENCHMARK(BM_SpmmTile)->Apply(TileArgs);
 }  // namespace
 }  // namespace onexn::detail
 
-BENCHMARK_MAIN();
+// ONEXN_MAX_ISA=avx2 times the AVX2 tiles on an AVX-512 machine.
+int main(int argc, char** argv) {
+  onexn::detail::limit_vector_isa_from_env();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

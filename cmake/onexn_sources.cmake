@@ -22,6 +22,7 @@ set(ONEXN_KERNELS_SOURCES
   src/kernels/sparse_conv.cpp
   src/kernels/sparse_conv_transpose.cpp
   src/kernels/conv_shapes.cpp
+  src/kernels/vector_isa.cpp
 )
 list(TRANSFORM ONEXN_KERNELS_SOURCES PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/)
 

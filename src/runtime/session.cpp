@@ -11,6 +11,7 @@
 #include <set>
 
 #include "graph/onnx_import.hpp"
+#include "kernels/vector_isa.hpp"
 #include "onexn/error.hpp"
 #include "onexn/onnx_model.hpp"
 #include "runtime/plan.hpp"
@@ -130,6 +131,7 @@ ImportedModel import_model(const OnnxModel& model, const SessionOptions& options
 }
 
 std::unique_ptr<Session::Impl> build(ImportedModel m, const SessionOptions& options) {
+  detail::limit_vector_isa_from_env();  // before the first kernel is picked or timed
   auto impl = std::make_unique<Session::Impl>();
   impl->options = options;
   const graph::Graph& g = *m.graph;

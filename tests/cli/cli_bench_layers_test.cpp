@@ -75,6 +75,34 @@ TEST_F(CliBenchLayers, TableEndsWithGeometricMeans) {
   EXPECT_NE(r.out.find("summary 1x8 p=0.7 threads=1: speedup vs oneDNN"), std::string::npos) << r.out;
 }
 
+#if defined(__x86_64__)
+// ONEXN_MAX_ISA=avx2 runs the AVX2 code of both our kernels and oneDNN's on a CPU with more.
+TEST_F(CliBenchLayers, MaxIsaCapsOurKernelsAndOneDnn) {
+  const auto r = test::run_cli_env("ONEXN_MAX_ISA=avx2", "bench-layers " + shapes() +
+                                   " --pattern 1x16 --sparsity 0.5 --runs 10 --no-xnnpack --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string line;
+  int rows = 0;
+  while (std::getline(lines, line)) {
+    const auto j = nlohmann::json::parse(line);
+    if (j.contains("summary")) continue;
+    ++rows;
+    EXPECT_NE(j.at("sparse_kernel").get<std::string>().find(" AVX2 "), std::string::npos) << line;
+    EXPECT_NE(j.at("csr_kernel").get<std::string>().find(" AVX2 "), std::string::npos) << line;
+    const std::string dense = j.at("dense_impl").get<std::string>();
+    EXPECT_EQ(dense.find("avx512"), std::string::npos) << line;
+  }
+  EXPECT_EQ(rows, 2);
+}
+
+TEST_F(CliBenchLayers, UnknownMaxIsaIsAUsageError) {
+  const auto r = test::run_cli_env("ONEXN_MAX_ISA=avx9", "bench-layers " + shapes() + " --runs 10");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("ONEXN_MAX_ISA: unknown vector ISA 'avx9'"), std::string::npos) << r.err;
+}
+#endif
+
 TEST_F(CliBenchLayers, BadArgumentsAreOneLineErrors) {
   const std::pair<std::string, int> cases[] = {
       {"bench-layers", 2},

@@ -70,8 +70,10 @@ CommandResult run_command(const std::string& command_line) {
   return r;
 }
 
-CommandResult run_cli(const std::string& args) {
-  return run_command("'" + cli_path().string() + "' " + args);
+CommandResult run_cli(const std::string& args) { return run_cli_env("", args); }
+
+CommandResult run_cli_env(const std::string& env, const std::string& args) {
+  return run_command((env.empty() ? "" : "env " + env + " ") + "'" + cli_path().string() + "' " + args);
 }
 
 }  // namespace onexn::test

@@ -34,5 +34,7 @@ struct CommandResult {
 CommandResult run_command(const std::string& command_line);
 // Runs the onexn CLI with the given arguments (already shell-quoted where needed).
 CommandResult run_cli(const std::string& args);
+// The same with environment assignments (`NAME=VALUE ...`, already shell-quoted) for that run.
+CommandResult run_cli_env(const std::string& env, const std::string& args);
 
 }  // namespace onexn::test

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <new>
 
+#include "kernels/vector_isa.hpp"
 #include "onexn/error.hpp"
 
 namespace onexn::cli {
@@ -32,6 +33,7 @@ int run_cli(CLI::App& app, std::span<const Command> commands, int argc, char** a
     return fail(2, std::string(e.what()) + " (see onexn --help)");
   }
   try {
+    onexn::detail::limit_vector_isa_from_env();
     for (const auto& command : commands)
       if (command.app->parsed()) return command.run();
     std::string names;
