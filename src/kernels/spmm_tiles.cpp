@@ -37,20 +37,24 @@ constexpr int kVectorRegisters = 32;
 constexpr int kVectorRegisters = 16;
 #endif
 
+// x86 targets with 16 registers (AVX2, SSE4) pick their tile by measured rates (TileInfoRated) and
+// fill every register; ARMv7 keeps the rule of the 32-register targets, with 8 rows at most and
+// 4 registers spare (not measured on hardware: docs/arm.md).
+constexpr bool kRatedTiles = kVectorRegisters == 16 && HWY_ARCH_X86;
+
 // Rows per tile for groups of up to max_rows rows: the whole group up to 16 rows (8 with 16
 // registers); more rows take several passes over the group's steps.
-constexpr int TileRows(int max_rows) {
-  const int cap = kVectorRegisters == 32 ? 16 : 8;
-  return max_rows < cap ? max_rows : cap;
-}
+constexpr int kMaxTileRows = kVectorRegisters == 32 ? 16 : 8;
+constexpr int TileRows(int max_rows) { return max_rows < kMaxTileRows ? max_rows : kMaxTileRows; }
 
-// Pixel vectors per tile the registers allow for R rows: R * P accumulators, P input vectors and
-// one broadcast weight, leaving a few registers spare.
-// Below this many steps per group a layer is bound by its stores (see TileInfoImpl).
+// Below this many steps per group a layer is bound by its stores (see TileInfoByRule).
 constexpr double kFewSteps = 24;
 
+// Pixel vectors per tile the registers allow for R rows: R * P accumulators, P input vectors and
+// one broadcast weight. A few stay spare, except on the rated targets, which use every one (a 4x3
+// tile on AVX2: 12 accumulators, 3 input vectors, 1 weight).
 constexpr int MaxTileVectors(int rows) {
-  const int budget = kVectorRegisters - 4;
+  const int budget = kRatedTiles ? kVectorRegisters : kVectorRegisters - 4;
   int p = 1;
   while ((rows + 1) * (p + 1) + 1 <= budget && p < 12) ++p;
   return p;
@@ -254,17 +258,17 @@ void SpmmRunImpl(const SpmmJob& job, int64_t g0, int64_t g1, int64_t q0, int64_t
     case 2: return RunRows<2>(job, g0, g1, q0, q1);
     case 4: return RunRows<4>(job, g0, g1, q0, q1);
     case 8: return RunRows<8>(job, g0, g1, q0, q1);
-    default: return RunRows<TileRows(16)>(job, g0, g1, q0, q1);
+    default: return RunRows<kMaxTileRows>(job, g0, g1, q0, q1);
   }
 }
 
-// The tile for a layer. R: the whole group up to 16 rows (8 with 16 registers), except that a
-// layer whose groups have few steps (a 1x1 conv with few kept input channels) takes 8-row tiles:
-// its time goes into storing outputs, not multiply-adds, and 8 rows leave registers for 3 pixel
-// vectors, i.e. longer contiguous stores per output row. P: among 1, 2, 3 and the register limit,
+// The tile for a layer on targets other than the rated ones. R: the whole group up to 16 rows (8
+// with 16 registers), except that a layer whose groups have few steps (a 1x1 conv with few kept
+// input channels) takes 8-row tiles: its time goes into storing outputs, not multiply-adds, and
+// 8 rows leave registers for 3 pixel vectors, i.e. longer contiguous stores per output row. P: among 1, 2, 3 and the register limit,
 // the widest whose rounding of q_count up to whole tiles wastes at most an eighth more than the
 // narrowest's.
-SpmmTileInfo TileInfoImpl(int max_rows, int64_t q_count, double steps_per_group) {
+SpmmTileInfo TileInfoByRule(int max_rows, int64_t q_count, double steps_per_group) {
   int rows = TileRows(max_rows);
   if (rows == 16 && steps_per_group < kFewSteps) rows = 8;
   const int p_max = MaxTileVectors(rows);
@@ -275,9 +279,57 @@ SpmmTileInfo TileInfoImpl(int max_rows, int64_t q_count, double steps_per_group)
     if (p > p_max) continue;
     if (padded(p) * 8 <= padded(1) * 9) best = p;
   }
-  if (const char* forced = std::getenv("ONEXN_TILE_VECTORS")) best = std::clamp(std::atoi(forced), 1, p_max);
-  if (best > 3) best = p_max;
   return {rows, best, static_cast<int>(L), HWY_TARGET};
+}
+
+// Throughput of the 16-register tiles relative to each other: GFLOP/s with all data in L1 at 128
+// steps (bench/spmm_tiles_benchmark, AVX2 code on a Zen 4, medians of 5), for P = 1, 2, 3 and the
+// register limit (7, 5, 3, 1 vectors for 1, 2, 4, 8 rows). An 8-row tile has room for one pixel
+// vector only: 9 loads (8 weight broadcasts, 1 input vector) per 8 multiply-adds, where a 4x3
+// tile needs 7 per 12.
+struct TileRates {
+  int rows;
+  float rate[4];  // P = 1, 2, 3, MaxTileVectors(rows)
+};
+constexpr TileRates kTileRates16[] = {
+    {1, {15, 29, 36, 47}}, {2, {28, 52, 66, 76}}, {4, {50, 83, 101, 101}}, {8, {72, 72, 72, 72}}};
+
+// The tile for a layer on the rated targets: R is the group up to 8 rows, or 4 for groups of 8
+// or more; P is 1, 2, 3 or the register limit; of these the tile with the most useful
+// multiply-adds per second: its rate times the share of its pixels that are not rounding of
+// q_count up to whole tiles.
+SpmmTileInfo TileInfoRated(int max_rows, int64_t q_count) {
+  const int64_t L = static_cast<int64_t>(hn::MaxLanes(D()));
+  SpmmTileInfo best{1, 1, static_cast<int>(L), HWY_TARGET};
+  double best_rate = -1;
+  for (const TileRates& t : kTileRates16) {
+    const int rows = t.rows;
+    if (rows != TileRows(max_rows) && !(rows == 4 && max_rows >= 8)) continue;
+    const int ps[4] = {1, 2, 3, MaxTileVectors(rows)};
+    for (int i = 0; i < 4; ++i) {
+      const int p = std::min(ps[i], MaxTileVectors(rows));
+      const int64_t padded = (q_count + p * L - 1) / (p * L) * (p * L);
+      const double rate = t.rate[i] * static_cast<double>(q_count) / static_cast<double>(padded);
+      if (rate > best_rate) best_rate = rate, best.rows = rows, best.vectors = p;
+    }
+  }
+  return best;
+}
+
+SpmmTileInfo TileInfoImpl(int max_rows, int64_t q_count, double steps_per_group) {
+  SpmmTileInfo info = kRatedTiles ? TileInfoRated(max_rows, q_count)
+                                  : TileInfoByRule(max_rows, q_count, steps_per_group);
+  // For measurements: ONEXN_TILE_ROWS / ONEXN_TILE_VECTORS force R (a power of two that divides
+  // the group) and P (up to the register limit).
+  if (const char* forced = std::getenv("ONEXN_TILE_ROWS")) {
+    const int r = std::atoi(forced);
+    if (r > 0 && (r & (r - 1)) == 0 && r <= kMaxTileRows && max_rows % r == 0) info.rows = r;
+  }
+  const int p_max = MaxTileVectors(info.rows);
+  if (const char* forced = std::getenv("ONEXN_TILE_VECTORS")) info.vectors = std::atoi(forced);
+  info.vectors = std::clamp(info.vectors, 1, p_max);
+  if (info.vectors > 3) info.vectors = p_max;
+  return info;
 }
 
 }  // namespace HWY_NAMESPACE

@@ -133,6 +133,47 @@ TEST(SparseConv, MatchesTheReferenceOnRandomShapesOnEveryTarget) {
 #endif
 }
 
+// Every tile shape a target has (rows 1 to 16, pixel vectors 1 to the register limit), forced
+// through ONEXN_TILE_ROWS / ONEXN_TILE_VECTORS, on the 1x16 and CSR kernels: the automatic choice
+// reaches only some of them on a given layer.
+TEST(SparseConv, EveryTileShapeOfEveryTargetMatchesTheReference) {
+  std::set<std::string> kernels;
+  for (int64_t target : hwy::SupportedAndGeneratedTargets()) {
+    hwy::SetSupportedTargetsForTest(target);
+    for (const char* rows : {"1", "2", "4", "8", "16"}) {
+      for (const char* vectors : {"1", "2", "3", "12"}) {
+        ::setenv("ONEXN_TILE_ROWS", rows, 1);
+        ::setenv("ONEXN_TILE_VECTORS", vectors, 1);
+        std::mt19937 rng(static_cast<uint32_t>(target % 991) + static_cast<uint32_t>(std::atoi(rows) * 13 + std::atoi(vectors)));
+        for (int i = 0; i < 3; ++i) {
+          Case c;
+          c.p = random_params(rng);
+          c.n = 16;
+          c.sparsity = 0.5;
+          c.threads = 1 + i % 2;
+          std::vector<float> bias = test::random_values(c.p.c_out, 7 + i);
+          c.epi.bias = bias.data();
+          c.epi.activation = Activation::relu;
+          check_case(c, 300 + i, &kernels);
+        }
+      }
+    }
+  }
+  ::unsetenv("ONEXN_TILE_ROWS");
+  ::unsetenv("ONEXN_TILE_VECTORS");
+  hwy::SetSupportedTargetsForTest(0);
+#if defined(__x86_64__)
+  if (hwy::SupportedTargets() & HWY_AVX2) {
+    // The tiles of the 16-register x86 targets, 4x3 (every register) among them.
+    for (const char* tile : {"AVX2 1x7", "AVX2 2x5", "AVX2 4x3", "AVX2 4x1", "AVX2 8x1"}) {
+      bool seen = false;
+      for (const auto& k : kernels) seen = seen || k.find(tile) != std::string::npos;
+      EXPECT_TRUE(seen) << tile;
+    }
+  }
+#endif
+}
+
 TEST(SparseConv, ResNetLikeShapesWithLongTails) {
   // Channel counts and spatial sizes of real layers (7x7 and 14x14 tails, 3x3 stride 2, 1x1
   // stride 2), with 2 threads, at the pattern sizes the benchmarks use.
