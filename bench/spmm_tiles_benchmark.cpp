@@ -13,12 +13,14 @@ namespace onexn::detail {
 namespace {
 
 // One synthetic job: `groups` groups of N rows, `steps` steps each over `channels` planes of
-// `pixels` floats (small enough to stay in L1), bias + ReLU epilogue.
+// `pixels` floats (small enough to stay in L1, or one plane per step, from L2), bias + ReLU
+// epilogue.
 void BM_SpmmTile(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));
   const int vectors = static_cast<int>(state.range(1));
   const int64_t steps = state.range(2);
-  const int64_t channels = 16, groups = 8;
+  // 16 planes stay in L1; one plane per step (range 3 = 1) makes the input stream from L2.
+  const int64_t channels = state.range(3) ? steps : 16, groups = 8;
   const SpmmTileInfo tile = spmm_tile_info(n, 1 << 20, double(steps));
   const int64_t pixels = tile.lanes * int64_t{vectors} * 4;
   std::vector<float> planes(channels * pixels + 1024, 0.5f);
@@ -71,7 +73,9 @@ void BM_SpmmTile(benchmark::State& state) {
 void TileArgs(benchmark::internal::Benchmark* b) {
   for (int n : {1, 2, 4, 8, 16, 32})
     for (int p : {1, 2, 3, 12})
-      for (int steps : {16, 128}) b->Args({n, p, steps});
+      for (int steps : {16, 128}) b->Args({n, p, steps, 0});
+  for (int n : {8, 16})
+    for (int p : {1, 3, 12}) b->Args({n, p, 512, 1});
 }
 
 BENCHMARK(BM_SpmmTile)->Apply(TileArgs);
