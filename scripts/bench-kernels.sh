@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the layer benchmarks of docs/results/kernels-ISA.md and rewrites that page and its plot
-# kernels-ISA-speedup.png, ISA being this machine's vector ISA (scripts/vector-isa.sh: avx512,
-# avx2, else the architecture name): every shape of bench/shapes/resnet50.txt and
+# kernels-ISA-speedup.png, ISA being the vector ISA the kernels run at (scripts/vector-isa.sh:
+# avx512, avx2, else the architecture name; ONEXN_MAX_ISA=avx2 on an AVX-512 machine measures and
+# writes the AVX2 record, the page saying so): every shape of bench/shapes/resnet50.txt and
 # bench/shapes/mobilenetv2_pointwise.txt, N = 4, 8, 16, p = 0.25 ... 0.9, 1 and 2 threads, oneDNN /
 # 1xN / CSR / XNNPACK in one run; the whole run five times (REPEATS), figures are medians over
 # them. About 8 minutes on 2 cores. Raw JSON Lines go to build/bench/.
@@ -15,6 +16,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=$(scripts/build.sh release | tail -n 1)
 isa=$(scripts/vector-isa.sh)
+isa_note=""
+[ "$isa" = "$(scripts/vector-isa.sh --cpu)" ] \
+  || isa_note="ONEXN_MAX_ISA=$ONEXN_MAX_ISA on a CPU with $(scripts/vector-isa.sh --cpu): oneDNN and our kernels capped"
 results=${RESULTS_DIR:-docs/results}
 mkdir -p build/bench "$results"
 shapes_list=${SHAPES:-resnet50 mobilenetv2_pointwise}
@@ -40,7 +44,7 @@ for v in SHAPES PATTERNS SPARSITIES THREADS RUNS; do
 done
 command="${settings}scripts/bench-kernels.sh"
 /usr/bin/python3 scripts/results-kernels.py \
-  --command "REPEATS=$repeats $command (onexn bench-layers ${args[*]})" --isa "$isa" --runs "$runs" \
+  --command "REPEATS=$repeats $command (onexn bench-layers ${args[*]})" --isa "$isa" --isa-note "$isa_note" --runs "$runs" \
   --out "$results/kernels-$isa.md" --plot "$results/kernels-$isa-speedup.png" \
   "${files[@]}"
 echo "wrote $results/kernels-$isa.md and $results/kernels-$isa-speedup.png" >&2

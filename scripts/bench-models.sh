@@ -16,7 +16,8 @@
 #
 # Rewrites docs/results/models-ISA.md and models-ISA-latency.png, ISA being this machine's vector
 # ISA (scripts/vector-isa.sh): avx512 when /proc/cpuinfo lists AVX-512, else avx2 (else the
-# machine's architecture name). RESULTS_DIR [docs/results] puts them elsewhere (quick checks of
+# machine's architecture name); refused under an ONEXN_MAX_ISA below it, which would cap onexn and
+# not ONNX Runtime or PyTorch. RESULTS_DIR [docs/results] puts them elsewhere (quick checks of
 # this script, which must not overwrite the records).
 #
 # Environment (defaults in brackets): BATCHES ["1 8"] the classifiers' batches, SEG_BATCHES ["1"]
@@ -30,6 +31,13 @@
 # at batch 8; estimated from the per-run times of docs/results/models-avx512.md), more on AVX2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+isa=$(scripts/vector-isa.sh)
+if [ "$isa" != "$(scripts/vector-isa.sh --cpu)" ]; then
+  # ONNX Runtime and PyTorch would still run at the CPU's ISA: the page would compare two ISAs.
+  echo "bench-models: ONEXN_MAX_ISA=$ONEXN_MAX_ISA caps onexn below this CPU's $(scripts/vector-isa.sh --cpu)," \
+       "and ONNX Runtime and PyTorch cannot be capped: unset it" >&2
+  exit 2
+fi
 build=$(scripts/build.sh release | tail -n 1)  # also installs ONNX Runtime (scripts/install-ort.sh)
 onexn="$build/bin/onexn"
 py=/usr/bin/python3
@@ -48,7 +56,6 @@ repeats=${REPEATS:-3}
 threads_list=${THREADS:-1 2}
 models=${MODELS:-resnet50 mobilenet_v2 resnet18 fcn_resnet50 deeplabv3_mobilenet_v3_large}
 
-isa=$(scripts/vector-isa.sh)
 
 # model -> pattern, sparsity, whether it is a torchvision classifier (224x224, PyTorch baseline)
 declare -A pattern=([resnet50]=1x16 [resnet18]=1x16 [mobilenet_v2]=1x4 [fcn_resnet50]=1x16 [deeplabv3_mobilenet_v3_large]=1x4)

@@ -162,6 +162,7 @@ def main():
     ap.add_argument("--plot", required=True)
     ap.add_argument("--command", required=True)
     ap.add_argument("--isa", required=True, help="the machine's vector ISA (scripts/vector-isa.sh)")
+    ap.add_argument("--isa-note", default="", help="how the ISA was chosen, when not the CPU's best")
     ap.add_argument("--runs", type=int, default=15, help="bench-layers --runs of the files")
     args = ap.parse_args()
     # Files named NAME.K.jsonl are repeated runs of one shape file NAME.
@@ -172,7 +173,7 @@ def main():
     repeats = max(len(runs) for runs in groups.values())
     plot(datasets, args.plot, args.isa)
     out = [f"# Kernel benchmarks ({args.isa}): 1xN sparse convolution vs oneDNN dense, CSR and XNNPACK", "",
-           f"- **CPU**: {cpu_name()}; vector ISA {args.isa}", f"- **commit**: {git_commit()}",
+           f"- **CPU**: {cpu_name()}; vector ISA {args.isa}" + (f" ({args.isa_note})" if args.isa_note else ""), f"- **commit**: {git_commit()}",
            f"- **command**: `{args.command}`",
            f"- **repeats**: the whole benchmark ran {repeats} times; each figure is the median over the runs "
            "of the per-run medians (this 2-vCPU VM shares its host: the same command varies by about 5-10% "
