@@ -5,6 +5,7 @@ Run with Debian's /usr/bin/python3 (python3-torch, python3-torchvision, python3-
 
   scripts/export-segmentation.py --out-dir models                # every model below
   scripts/export-segmentation.py --out-dir models unet unet_fp16
+  scripts/export-segmentation.py --out-dir models --dynamic-batch fcn_resnet50
 
 Models (batch 1, 3x320x320, fixed-seed random weights, no downloads):
   fcn_resnet50, deeplabv3_mobilenet_v3_large, lraspp_mobilenet_v3_large   torchvision 0.14's builders
@@ -24,7 +25,9 @@ Every BatchNorm gets non-trivial running statistics and affine parameters (torch
 after convs into the conv weights; the one after the U-Net's ConvTranspose stays a node).
 Files, for each MODEL: MODEL.onnx, MODEL.input.npy (the input "input"), and for the models PyTorch
 judges MODEL.output.NAME.npy for every output NAME ("out"; the U-Net also "aux").
-Prints one line per model: its path and size. With --reuse, models this same version of the
+With --dynamic-batch, dimension 0 of the input and of every output is a symbolic "batch" (the
+saved input and outputs keep batch 1); without it every dimension is fixed, as the model tests
+expect. Prints one line per model: its path and size. With --reuse, models this same version of the
 script (and of scripts/onnx-fp16-weights.py) already wrote into OUT_DIR are kept, not re-exported.
 """
 import argparse
@@ -140,7 +143,7 @@ def save_npy(path, array):
     os.replace(tmp, path)
 
 
-def export(name, out_dir, seed):
+def export(name, out_dir, seed, dynamic_batch=False):
     base, opset, judged_by_pytorch = name, 13, True
     unet_args = {}
     if name in ("unet_opset11", "unet_opset9"):
@@ -152,7 +155,9 @@ def export(name, out_dir, seed):
     path = os.path.join(out_dir, f"{name}.onnx")
     tmp = path + ".tmp"
     with torch.no_grad():
-        torch.onnx.export(model, x, tmp, opset_version=opset, input_names=["input"], output_names=outputs)
+        dynamic_axes = {n: {0: "batch"} for n in ["input"] + outputs} if dynamic_batch else None
+        torch.onnx.export(model, x, tmp, opset_version=opset, input_names=["input"], output_names=outputs,
+                          dynamic_axes=dynamic_axes)
     os.replace(tmp, path)
     save_npy(os.path.join(out_dir, f"{name}.input.npy"), x.numpy())
     if judged_by_pytorch:
@@ -178,10 +183,10 @@ def export_fp16(name, out_dir):
     print(f"{path} {os.path.getsize(path)} bytes")
 
 
-def script_version(seed):
-    """What the exported files depend on: these scripts' text, the seed, torch's version."""
+def script_version(seed, dynamic_batch):
+    """What the exported files depend on: these scripts' text, the seed, the batch axis, torch's version."""
     here = os.path.dirname(os.path.abspath(__file__))
-    h = hashlib.sha256(f"{seed} {torch.__version__} {torchvision.__version__}".encode())
+    h = hashlib.sha256(f"{seed} {dynamic_batch} {torch.__version__} {torchvision.__version__}".encode())
     for name in ("export-segmentation.py", "export-torchvision.py", "onnx-fp16-weights.py"):
         with open(os.path.join(here, name), "rb") as f:
             h.update(f.read())
@@ -202,6 +207,8 @@ def main():
     parser.add_argument("--out-dir", default="models")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--reuse", action="store_true", help="keep models this script version already wrote")
+    parser.add_argument("--dynamic-batch", action="store_true",
+                        help="make dimension 0 of the input and the outputs a symbolic 'batch'")
     args = parser.parse_args()
     unknown = [m for m in args.models if m not in ALL]
     if unknown:
@@ -210,21 +217,24 @@ def main():
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     # torch.onnx's tracer warnings (constant shapes, opset-9 Upsample) are expected here.
     warnings.filterwarnings("ignore")
-    version = script_version(args.seed)
+    version = script_version(args.seed, args.dynamic_batch)
     wanted = args.models or list(ALL)
     if args.reuse:
         for name in [n for n in wanted if up_to_date(n, args.out_dir, version)]:
             print(f"{os.path.join(args.out_dir, name + '.onnx')} up to date")
             wanted.remove(name)
-    # An fp16 variant is made from its base model's file: export the base first when not asked for.
+    # An fp16 variant is made from its base model's file: export the base first when not asked for
+    # (or when the one there was written by another version or with the other batch axis).
     for name in wanted:
         if name.endswith("_fp16"):
             base = name[:-len("_fp16")]
-            if base not in wanted and not os.path.exists(os.path.join(args.out_dir, f"{base}.onnx")):
-                export(base, args.out_dir, args.seed)
+            if base not in wanted and not up_to_date(base, args.out_dir, version):
+                export(base, args.out_dir, args.seed, args.dynamic_batch)
+                with open(os.path.join(args.out_dir, f"{base}.stamp"), "w") as f:
+                    f.write(version + "\n")
     for name in wanted:
         if not name.endswith("_fp16"):
-            export(name, args.out_dir, args.seed)
+            export(name, args.out_dir, args.seed, args.dynamic_batch)
     for name in wanted:
         if name.endswith("_fp16"):
             export_fp16(name, args.out_dir)

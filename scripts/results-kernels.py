@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Turn `onexn bench-layers --json` output into docs/results/kernels.md and its PNG plot.
+"""Turn `onexn bench-layers --json` output into docs/results/kernels-ISA.md and its PNG plot.
 
 Reads JSON Lines files (rows and summaries), checks the issue's targets against the geometric
 means, and writes markdown tables (summary per shape file, then every row) plus a gnuplot PNG of
@@ -47,15 +47,13 @@ def merge_runs(runs):
 
 
 def cpu_name():
+    """The model name /proc/cpuinfo gives (the processor's name elsewhere) and the cores visible."""
     try:
         with open("/proc/cpuinfo") as f:
-            info = f.read()
-        model = next(l.split(":", 1)[1].strip() for l in info.splitlines() if l.startswith("model name"))
-        flags = next(l.split(":", 1)[1].split() for l in info.splitlines() if l.startswith("flags"))
-        isa = "AVX-512" if "avx512f" in flags else ("AVX2" if "avx2" in flags else "SSE")
-        return f"{model}, {os.cpu_count()} cores visible, {isa}"
+            model = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
     except (OSError, StopIteration):
-        return platform.processor()
+        model = platform.processor() or platform.machine()
+    return f"{model}, {os.cpu_count()} cores visible"
 
 
 def git_commit():
@@ -123,7 +121,7 @@ def full_table(rows):
     return "\n".join(lines)
 
 
-def plot(datasets, png):
+def plot(datasets, png, isa):
     # One panel per (shape file, threads): geometric-mean speedup vs p for each N, and 1/(1-p).
     with tempfile.TemporaryDirectory() as tmp:
         panels = []
@@ -143,7 +141,8 @@ def plot(datasets, png):
             "set terminal pngcairo size 1400,1000 font 'sans,11'",
             f"set output '{png}'",
             "set termoption noenhanced",
-      f"set multiplot layout {math.ceil(len(panels) / 2)},2 title 'Speedup of the 1xN kernels over oneDNN dense (geometric mean over shapes)'",
+            f"set multiplot layout {math.ceil(len(panels) / 2)},2 title 'Speedup of the 1xN kernels over "
+            f"oneDNN dense (geometric mean over shapes), {isa}'",
             "set xlabel 'sparsity p'", "set ylabel 'speedup over oneDNN dense'", "set grid",
             "set key top left", "set xrange [0.2:0.92]", "set yrange [0:11]",
         ]
@@ -162,6 +161,9 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--plot", required=True)
     ap.add_argument("--command", required=True)
+    ap.add_argument("--isa", required=True, help="the machine's vector ISA (scripts/vector-isa.sh)")
+    ap.add_argument("--isa-note", default="", help="how the ISA was chosen, when not the CPU's best")
+    ap.add_argument("--runs", type=int, default=15, help="bench-layers --runs of the files")
     args = ap.parse_args()
     # Files named NAME.K.jsonl are repeated runs of one shape file NAME.
     groups = defaultdict(list)
@@ -169,13 +171,14 @@ def main():
         groups[os.path.basename(path).split(".")[0]].append(load(path))
     datasets = [(name, merge_runs(runs)) for name, runs in groups.items()]
     repeats = max(len(runs) for runs in groups.values())
-    plot(datasets, args.plot)
-    out = ["# Kernel benchmarks: 1xN sparse convolution vs oneDNN dense, CSR and XNNPACK", "",
-           f"- **CPU**: {cpu_name()}", f"- **commit**: {git_commit()}", f"- **command**: `{args.command}`",
+    plot(datasets, args.plot, args.isa)
+    out = [f"# Kernel benchmarks ({args.isa}): 1xN sparse convolution vs oneDNN dense, CSR and XNNPACK", "",
+           f"- **CPU**: {cpu_name()}; vector ISA {args.isa}" + (f" ({args.isa_note})" if args.isa_note else ""), f"- **commit**: {git_commit()}",
+           f"- **command**: `{args.command}`",
            f"- **repeats**: the whole benchmark ran {repeats} times; each figure is the median over the runs "
            "of the per-run medians (this 2-vCPU VM shares its host: the same command varies by about 5-10% "
            "from run to run, more with 2 threads)",
-           "- **what is timed**: median of 15 runs after warm-up per implementation, batch 1, bias + ReLU "
+           f"- **what is timed**: median of {args.runs} runs after warm-up per implementation, batch 1, bias + ReLU "
            "fused; oneDNN at its best layout with input and weight reorders done ahead of time and not "
            "timed; our 1xN and CSR kernels from NCHW input to NCHW output, input preparation included "
            "(on 2 threads each first times both ways of splitting the work between the threads, pixels or "
@@ -185,7 +188,7 @@ def main():
            "weights pruned unstructured at the same p. Every sparse output is checked against oneDNN's.",
            "- **fraction of ideal** = speedup over oneDNN x (1 - p); targets from issue 3 (ResNet-50; "
            "MobileNetV2 pointwise: 0.1 lower).", "",
-           "- **analysis** of the missed targets (what limits them, measured): "
+           "- **analysis** of the missed targets (what limits them, measured on AVX-512, Zen 4): "
            "[kernels-analysis.md](kernels-analysis.md)", "",
            f"![speedup vs sparsity]({os.path.basename(args.plot)})", ""]
     for name, rows in datasets:

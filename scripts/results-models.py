@@ -4,10 +4,15 @@
   scripts/results-models.py RESULTS_DIR OUT.md OUT.png [--command CMD] [--isa ISA]
 
 RESULTS_DIR holds results.jsonl, one JSON line per measurement, each tagged by bench-models.sh with
-"repeat", "bench" (the pruned model's name, e.g. resnet50-1x16-p0.7) and "what": `onexn` (the
+"repeat", "bench" (the pruned model's name, e.g. resnet50-1x16-p0.7), "what": `onexn` (the
 summary of `onexn bench --json`: sparse_ms, dense_ms, ...), `ort_dense` and `ort_pruned`
-(tools/ort/ort-run.mjs --runs: median_ms), `pytorch` (scripts/bench-pytorch.py: pytorch_ms); and
-BENCH.tTHREADS.rREPEAT.layers.jsonl (onexn bench's per-layer lines).
+(tools/ort/ort-run.mjs --runs: median_ms), `pytorch` (scripts/bench-pytorch.py: pytorch_ms), and
+"batch" (lines without one, from before batches were benchmarked, are batch 1); and
+BENCH.bBATCH.tTHREADS.rREPEAT.layers.jsonl (onexn bench's per-layer lines; BENCH.tTHREADS.rREPEAT
+for batch 1 in older directories).
+
+Writes, per batch, a table of latencies and ratios (and images/s above batch 1), then a table of
+thread scaling: each runtime's time on the fewest threads measured / its time on more threads.
 """
 import argparse
 import json
@@ -57,13 +62,50 @@ def target_cell(value, minimum):
 
 
 def load(results_dir):
-    """{(bench, threads): {repeat: {what: json}}}"""
+    """{(bench, batch, threads): {repeat: {what: json}}}"""
     runs = defaultdict(lambda: defaultdict(dict))
     with open(os.path.join(results_dir, "results.jsonl")) as f:
         for line in f:
             j = json.loads(line)
-            runs[(j["bench"], j["threads"])][j["repeat"]][j["what"]] = j
+            runs[(j["bench"], j.get("batch", 1), j["threads"])][j["repeat"]][j["what"]] = j
     return runs
+
+
+def layers_file(results_dir, name, batch, threads, repeat):
+    path = os.path.join(results_dir, f"{name}.b{batch}.t{threads}.r{repeat}.layers.jsonl")
+    old = os.path.join(results_dir, f"{name}.t{threads}.r{repeat}.layers.jsonl")
+    return old if batch == 1 and not os.path.exists(path) else path
+
+
+# Times of each runtime, as ratios() names them, and their column titles.
+TIMES = (("onexn", "onexn"), ("dense", "onexn --dense"), ("ort", "ORT dense"), ("ort_pruned", "ORT pruned"),
+         ("pytorch", "PyTorch"))
+
+
+def scaling_table(runs, threads):
+    """Rows: how each runtime's time falls from the fewest threads measured to each larger count;
+    per-repeat ratios (bench-models.sh runs a model's thread counts one after the other), median."""
+    base = threads[0]
+    scaled = TIMES[:4]  # PyTorch runs on 2 threads only
+    lines = ["| model | batch | threads | " + " | ".join(title for _, title in scaled) + " |",
+             "|---|---|---|" + "---|" * len(scaled)]
+    for name in MODELS:
+        for b in sorted({b for n, b, _ in runs if n == name}):
+            base_reps = runs.get((name, b, base))
+            for t in threads[1:]:
+                reps = runs.get((name, b, t))
+                if not base_reps or not reps:
+                    continue
+                cells = []
+                for key, _ in scaled:
+                    per = []
+                    for rep in sorted(set(base_reps) & set(reps)):
+                        one, many = ratios(base_reps[rep]).get(key), ratios(reps[rep]).get(key)
+                        if one and many:
+                            per.append(one / many)
+                    cells.append(fmt(median(per), ".2f", "x"))
+                lines.append(f"| {name} | {b} | {t} | " + " | ".join(cells) + " |")
+    return lines if len(lines) > 2 else []
 
 
 def ratios(rep):
@@ -93,6 +135,16 @@ def fmt(v, spec=".2f", suffix=""):
     return "-" if v is None else f"{v:{spec}}{suffix}"
 
 
+def runs_by_batch(runs, what):
+    """'batch 1: 20, 30 runs; batch 8: 20 runs' for one runtime's recorded run counts."""
+    by = defaultdict(set)
+    for (_, b, _), reps in runs.items():
+        for r in reps.values():
+            if what in r:
+                by[b].add(r[what]["runs"])
+    return "; ".join(f"batch {b}: {', '.join(map(str, sorted(n)))}" for b, n in sorted(by.items()))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("results_dir")
@@ -102,28 +154,31 @@ def main():
     ap.add_argument("--isa", default="")
     args = ap.parse_args()
     runs = load(args.results_dir)
-    threads = sorted({t for _, t in runs})
+    threads = sorted({t for _, _, t in runs})
+    batches = sorted({b for _, b, _ in runs})
     repeats = max(len(v) for v in runs.values())
     any_ort = next((r["ort_dense"] for v in runs.values() for r in v.values() if "ort_dense" in r), {})
-    onexn_runs = sorted({r["onexn"]["runs"] for v in runs.values() for r in v.values() if "onexn" in r})
-    ort_runs = sorted({r["ort_dense"]["runs"] for v in runs.values() for r in v.values() if "ort_dense" in r})
+    batch_models = "; ".join(
+        f"batch {b}: " + ", ".join(n for n in MODELS if any(k[0] == n and k[1] == b for k in runs)) for b in batches)
 
     lines = [f"# Whole-model benchmarks{' (' + args.isa + ')' if args.isa else ''}: onexn against ONNX Runtime",
              "",
              f"- **CPU**: {cpu_name()}, {os.cpu_count()} cores visible; vector ISA {args.isa or 'unknown'}",
              f"- **commit**: {git_commit()}",
              f"- **command**: `{args.command}`",
-             f"- **what is timed**: batch 1, one fixed-seed random input per model (the same file for "
-             f"ONNX Runtime and, when `onexn bench` takes `--input`, for onexn), median of the timed runs "
-             f"after warm-up: onexn {', '.join(map(str, onexn_runs))} runs (`onexn bench MODEL --threads T "
-             f"--runs R --json`: the pruned model with onexn's kernel choice and the same runtime loaded "
-             f"`--dense`, every conv on a dense kernel, in one process), ONNX Runtime "
-             f"{any_ort.get('version', '?')} {', '.join(map(str, ort_runs))} runs (npm onnxruntime-node, "
+             f"- **what is timed**: batches {', '.join(map(str, batches))} ({batch_models}), one "
+             f"fixed-seed random input per model and batch (the same file for onexn and ONNX Runtime; "
+             f"the models are exported with a symbolic batch and run at batch B: `onexn bench --batch B`, "
+             f"an input of batch B elsewhere), median of the timed runs after warm-up: onexn "
+             f"({runs_by_batch(runs, 'onexn')} runs; `onexn bench MODEL --batch B --input input=FILE "
+             f"--threads T --runs R --json`: the pruned model with onexn's kernel choice and the same "
+             f"runtime loaded `--dense`, every conv on a dense kernel, in one process), ONNX Runtime "
+             f"{any_ort.get('version', '?')} ({runs_by_batch(runs, 'ort_dense')} runs; npm onnxruntime-node, "
              f"`tools/ort/ort-run.mjs MODEL input=FILE --threads T --runs R`: intraOpNumThreads = T, "
              f"interOpNumThreads 1, graphOptimizationLevel 'all') on the dense model and on the pruned "
              f"file, PyTorch eager (Debian's python3-torch, classifiers, 2 threads only: its 1-thread path "
-             f"is pathological here). Models and runtimes interleave: every repeat runs each model in "
-             f"every runtime before the next model.",
+             f"is pathological here). Models and runtimes interleave: every repeat runs, batch by batch, "
+             f"each model in every runtime on each thread count before the next model.",
              f"- **repeats**: {repeats}; tables show the median over the repeats of each time and of each "
              f"per-repeat ratio (ratios are taken within a repeat, where the runtimes shared the same "
              f"stretch of time).",
@@ -133,54 +188,70 @@ def main():
              "Ratios: **vs ORT** = ONNX Runtime on the dense model / onexn on the pruned one (> 1: onexn "
              "faster); **vs ORT pruned** = ONNX Runtime on the pruned file / onexn (ONNX Runtime does not "
              "exploit zero weights); **vs dense** = onexn --dense / onexn; **dense / ORT** = onexn --dense "
-             f"/ ONNX Runtime dense (target ≤ {DENSE_VS_ORT_TARGET}).",
-             "",
-             "| model | threads | onexn ms | onexn --dense ms | ORT dense ms | ORT pruned ms | PyTorch ms | "
-             "vs ORT | target | vs ORT pruned | vs dense | dense / ORT | vs PyTorch |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             f"/ ONNX Runtime dense (target ≤ {DENSE_VS_ORT_TARGET}). The targets hold at every batch and "
+             "thread count (issue 13).",
+             ""]
     chart, per_repeat, chosen = [], [], {}
-    for name, (what, targets) in MODELS.items():
-        for t in threads:
-            reps = runs.get((name, t))
-            if not reps:
-                continue
-            per = {k: ratios(v) for k, v in sorted(reps.items())}
-            m = {key: median([p[key] for p in per.values() if key in p])
-                 for key in ("onexn", "dense", "ort", "ort_pruned", "pytorch", "vs_ort", "vs_ort_pruned",
-                             "vs_dense", "dense_vs_ort", "vs_pytorch")}
-            tgt = target_cell(m["vs_ort"], targets.get("vs_ort"))
-            dense_tgt = "" if m["dense_vs_ort"] is None else (
-                " met" if m["dense_vs_ort"] <= DENSE_VS_ORT_TARGET else " **missed**")
-            vs_dense_tgt = targets.get("vs_dense")
-            vs_dense = fmt(m["vs_dense"], ".2f", "x") + (f" ({target_cell(m['vs_dense'], vs_dense_tgt)})"
-                                                         if vs_dense_tgt else "")
-            lines.append(
-                f"| {name} | {t} | {fmt(m['onexn'])} | {fmt(m['dense'])} | {fmt(m['ort'])} | "
-                f"{fmt(m['ort_pruned'])} | {fmt(m['pytorch'])} | {fmt(m['vs_ort'], '.2f', 'x')} | {tgt} | "
-                f"{fmt(m['vs_ort_pruned'], '.2f', 'x')} | {vs_dense} | {fmt(m['dense_vs_ort'])}{dense_tgt} | "
-                f"{fmt(m['vs_pytorch'], '.2f', 'x')} |")
-            per_repeat.append(f"{name} T{t}: vs ORT " + ", ".join(
-                fmt(p.get("vs_ort"), ".2f", "x") for p in per.values()) + "; dense / ORT " + ", ".join(
-                fmt(p.get("dense_vs_ort")) for p in per.values()))
-            chart.append((f"{name} T{t}", m["onexn"], m["dense"], m["ort"], m["ort_pruned"]))
-            # The per-layer table of the repeat whose speedup over ONNX Runtime is the median one.
-            order = sorted(per, key=lambda k: per[k].get("vs_ort", per[k].get("vs_dense", 0)))
-            chosen[(name, t)] = (order[(len(order) - 1) // 2], reps)
+    for b in batches:
+        table = ["| model | threads | onexn ms | onexn --dense ms | ORT dense ms | ORT pruned ms | PyTorch ms | "
+                 "vs ORT | target | vs ORT pruned | vs dense | dense / ORT | vs PyTorch |",
+                 "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        throughput = ["| model | threads | " + " | ".join(title for _, title in TIMES) + " |",
+                      "|---|---|" + "---|" * len(TIMES)]
+        for name, (what, targets) in MODELS.items():
+            for t in threads:
+                reps = runs.get((name, b, t))
+                if not reps:
+                    continue
+                per = {k: ratios(v) for k, v in sorted(reps.items())}
+                m = {key: median([p[key] for p in per.values() if key in p])
+                     for key in ("onexn", "dense", "ort", "ort_pruned", "pytorch", "vs_ort", "vs_ort_pruned",
+                                 "vs_dense", "dense_vs_ort", "vs_pytorch")}
+                tgt = target_cell(m["vs_ort"], targets.get("vs_ort"))
+                dense_tgt = "" if m["dense_vs_ort"] is None else (
+                    " met" if m["dense_vs_ort"] <= DENSE_VS_ORT_TARGET else " **missed**")
+                vs_dense_tgt = targets.get("vs_dense")
+                vs_dense = fmt(m["vs_dense"], ".2f", "x") + (f" ({target_cell(m['vs_dense'], vs_dense_tgt)})"
+                                                             if vs_dense_tgt else "")
+                table.append(
+                    f"| {name} | {t} | {fmt(m['onexn'])} | {fmt(m['dense'])} | {fmt(m['ort'])} | "
+                    f"{fmt(m['ort_pruned'])} | {fmt(m['pytorch'])} | {fmt(m['vs_ort'], '.2f', 'x')} | {tgt} | "
+                    f"{fmt(m['vs_ort_pruned'], '.2f', 'x')} | {vs_dense} | {fmt(m['dense_vs_ort'])}{dense_tgt} | "
+                    f"{fmt(m['vs_pytorch'], '.2f', 'x')} |")
+                throughput.append(f"| {name} | {t} | " + " | ".join(
+                    fmt(None if m[key] is None else 1000 * b / m[key], ".1f") for key, _ in TIMES) + " |")
+                per_repeat.append(f"{name} B{b} T{t}: vs ORT " + ", ".join(
+                    fmt(p.get("vs_ort"), ".2f", "x") for p in per.values()) + "; dense / ORT " + ", ".join(
+                    fmt(p.get("dense_vs_ort")) for p in per.values()))
+                chart.append((f"{name} B{b} T{t}", m["onexn"], m["dense"], m["ort"], m["ort_pruned"]))
+                # The per-layer table of the repeat whose speedup over ONNX Runtime is the median one.
+                order = sorted(per, key=lambda k: per[k].get("vs_ort", per[k].get("vs_dense", 0)))
+                chosen[(name, b, t)] = (order[(len(order) - 1) // 2], reps)
+        lines += [f"## Batch {b}: latency (ms) and ratios", ""] + table + [""]
+        if b > 1:
+            lines += [f"Batch {b}, throughput in images/s ({b} / median latency):", ""] + throughput + [""]
+    scaling = scaling_table(runs, threads)
+    if scaling:
+        lines += ["## Thread scaling", "",
+                  f"Each runtime's time on {threads[0]} thread{'s' if threads[0] > 1 else ''} / its time on "
+                  "the thread count of the row (2.00x on 2 threads would be perfect scaling; medians of the "
+                  "per-repeat ratios, a model's thread counts running one after the other in each repeat; "
+                  "PyTorch runs on 2 threads only, so it has no column here).", ""] + scaling + [""]
     failures_file = os.path.join(args.results_dir, "failures.txt")
     if os.path.exists(failures_file):
         with open(failures_file) as f:
             failed = [l.strip() for l in f if l.strip()]
         if failed:
-            lines += ["", "**Not measured** (onexn failed; ONNX Runtime was still timed):", ""]
-            lines += [f"- {l}" for l in failed]
-    lines += ["", "Every repeat's ratios (in repeat order): " + "; ".join(per_repeat) + ".", "",
+            lines += ["**Not measured** (onexn failed; ONNX Runtime was still timed):", ""]
+            lines += [f"- {l}" for l in failed] + [""]
+    lines += ["Every repeat's ratios (in repeat order): " + "; ".join(per_repeat) + ".", "",
               "Models: " + "; ".join(f"{n}: {w}" for n, (w, _) in MODELS.items()) + ". Weights are "
               "fixed-seed random (no downloads); the pruned files come from `onexn prune --pattern P "
               "--sparsity S` (filters rearranged across the graph first).", "",
               "Timings on these 2-vCPU machines drift with load on the host: in a noisy period a run can "
               "be 2x off, which is why the whole set repeats and the ratios are taken within a repeat.", ""]
-    for (name, t), (rep, reps) in chosen.items():
-        path = os.path.join(args.results_dir, f"{name}.t{t}.r{rep}.layers.jsonl")
+    for (name, b, t), (rep, reps) in chosen.items():
+        path = layers_file(args.results_dir, name, b, t, rep)
         if not os.path.exists(path):
             continue
         with open(path) as f:
@@ -192,8 +263,8 @@ def main():
             by_kernel[k][0] += r["sparse_ms"]
             by_kernel[k][1] += r["dense_ms"]
             by_kernel[k][2] += 1
-        lines += [f"<details><summary>{name}, {t} thread{'s' if t > 1 else ''} (repeat {rep}): time by "
-                  "kernel and every layer</summary>", "",
+        lines += [f"<details><summary>{name}, batch {b}, {t} thread{'s' if t > 1 else ''} (repeat {rep}): "
+                  "time by kernel and every layer</summary>", "",
                   "| kernel | layers | ms | dense ms |", "|---|---|---|---|"]
         for k, (ms, dms, n) in sorted(by_kernel.items(), key=lambda kv: -kv[1][0]):
             lines.append(f"| {k} | {n} | {ms:.2f} | {dms:.2f} |")
@@ -220,9 +291,10 @@ def main():
         series = [(k + 2, title) for k, title in enumerate(titles) if any(row[k + 1] for row in chart)]
         plots = [f"'{data}' using {col}:xtic(1) title '{title}'" for col, title in series]
         script = "\n".join([
-            "set terminal pngcairo size 1400,650 font 'sans,11'", f"set output '{args.out_png}'",
+            f"set terminal pngcairo size {max(1400, 70 * len(chart))},650 font 'sans,11'",
+            f"set output '{args.out_png}'",
             "set termoption noenhanced",
-            "set title 'Latency, batch 1 (lower is better): onexn vs ONNX Runtime" +
+            "set title 'Latency per batch B and thread count T (lower is better): onexn vs ONNX Runtime" +
             (f" ({args.isa})" if args.isa else "") + "'",
             "set style data histograms", "set style histogram clustered gap 1", "set style fill solid 0.8 border -1",
             "set ylabel 'ms'", "set logscale y", "set grid ytics", "set key top left", "set xtics rotate by -25",

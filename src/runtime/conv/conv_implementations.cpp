@@ -18,8 +18,8 @@
 namespace onexn::runtime {
 namespace {
 
-// The cost model: single-thread rates of the kernels on ResNet-50 shapes (docs/results/kernels.md),
-// in GFLOP/s of multiply-adds done. Only their ratios matter.
+// The cost model: single-thread rates of the kernels on ResNet-50 shapes
+// (docs/results/kernels-avx512.md), in GFLOP/s of multiply-adds done. Only their ratios matter.
 constexpr double kDenseRate = 110;     // oneDNN, blocked layout (reorders not counted)
 constexpr double kDenseNchwRate = 80;  // oneDNN on NCHW
 constexpr double kOursDenseRate = 95;  // our tile kernel on all blocks
