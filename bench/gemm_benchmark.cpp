@@ -91,8 +91,8 @@ void bench_shape(int64_t M, int64_t N, int64_t K, int runs) {
                                                 std::min(M, m0 + 8), n0, std::min(N, n0 + 256));
                         add_bias();
                       }});
-  GemmOperands packed{K, x.data(), K, 1, panels.data(), W, K * W, true, y.data(), N};
-  GemmOperands rows{K, x.data(), K, 1, wt.data(), N, W, false, y.data(), N};
+  GemmOperands packed{K, x.data(), K, 1, panels.data(), W, K * W, W, true, y.data(), N};
+  GemmOperands rows{K, x.data(), K, 1, wt.data(), N, W, W, false, y.data(), N};
   for (auto [name, op] : {std::pair{"hwy packed", packed}, std::pair{"hwy rows", rows}}) {
     variants.push_back({name, [&, op] {
                           for (int64_t n0 = 0; n0 < N; n0 += 256)

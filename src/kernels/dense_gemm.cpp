@@ -6,9 +6,10 @@
 // broadcasts R elements of A. Every output is one MulAdd chain over k in order. Rows: 4 per tile
 // with 32 vector registers (16 accumulators), 2 with 16; a panel's K x W block of B is read once
 // per R rows, from cache after the first (ResNet-50's fc: K = 2048, W = 64 on AVX-512: 512 KB).
-// Columns of the last panel past N: with padded panels all P vectors are loaded and only the
+// Columns of the last panel past N: with padded panels all its vectors are loaded and only the
 // valid columns stored; otherwise the whole vectors run as a narrower tile and the last few
-// columns (fewer than L) as a scalar chain.
+// columns (fewer than L) as a scalar chain. Panels of another width than this target's tile
+// (packed under another target) are read in chunks of the tile's width.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/dense_gemm.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
@@ -85,30 +86,38 @@ void TileOfVectors(const GemmOperands& g, int64_t m, const float* b, float* y, i
   }
 }
 
-// Rows [m0, m1) of one panel's columns (`cols` of them from column n, at y).
+// Rows [m0, m1) of one panel (its first `cols` columns valid, at b; outputs at y), in chunks of
+// one tile's width. A chunk's whole vectors run as tiles (with padded panels, every vector that
+// lies inside the panel); the columns left, fewer than L, as one scalar chain per output.
 void PanelRows(const GemmOperands& g, int64_t m0, int64_t m1, const float* b, float* y,
                int64_t cols) {
   const int64_t L = static_cast<int64_t>(hn::Lanes(D()));
-  const int64_t vectors = g.padded_panels ? kPanelVectors : cols / L;
-  const int64_t vector_cols = g.padded_panels ? cols : vectors * L;
-  if (vectors > 0) {
-    int64_t m = m0;
-    for (; m + kTileRows <= m1; m += kTileRows) TileOfVectors<kTileRows>(g, m, b, y, vectors, vector_cols);
-    for (; m < m1; ++m) TileOfVectors<1>(g, m, b, y, vectors, vector_cols);
-  }
-  // The last columns of an unpadded B: one chain per output.
-  for (int64_t c = vector_cols; c < cols; ++c) {
-    for (int64_t m = m0; m < m1; ++m) {
-      const float* am = g.a + m * g.a_rs;
-      float sum = 0.0f;
-      for (int64_t k = 0; k < g.K; ++k) sum += am[k * g.a_cs] * b[k * g.row_stride + c];
-      y[m * g.ldy + c] = sum;
+  const int64_t tile = kPanelVectors * L;
+  for (int64_t c0 = 0; c0 < cols; c0 += tile) {
+    const int64_t valid = std::min(tile, cols - c0);
+    const int64_t readable = g.padded_panels ? std::min(tile, g.panel_width - c0) : valid;
+    const int64_t vectors = readable / L;
+    const int64_t vector_cols = std::min(valid, vectors * L);
+    if (vectors > 0) {
+      int64_t m = m0;
+      for (; m + kTileRows <= m1; m += kTileRows) {
+        TileOfVectors<kTileRows>(g, m, b + c0, y + c0, vectors, vector_cols);
+      }
+      for (; m < m1; ++m) TileOfVectors<1>(g, m, b + c0, y + c0, vectors, vector_cols);
+    }
+    for (int64_t c = c0 + vector_cols; c < c0 + valid; ++c) {
+      for (int64_t m = m0; m < m1; ++m) {
+        const float* am = g.a + m * g.a_rs;
+        float sum = 0.0f;
+        for (int64_t k = 0; k < g.K; ++k) sum += am[k * g.a_cs] * b[k * g.row_stride + c];
+        y[m * g.ldy + c] = sum;
+      }
     }
   }
 }
 
 void GemmBlockImpl(const GemmOperands& g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
-  const int64_t W = PanelWidthImpl();
+  const int64_t W = g.panel_width;
   for (int64_t n = n0; n < n1; n += W) {
     const float* b = g.b + (n / W) * g.panel_stride;
     PanelRows(g, m0, m1, b, g.y + n, std::min(W, n1 - n));

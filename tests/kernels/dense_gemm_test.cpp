@@ -1,6 +1,7 @@
 // The GEMM kernel of the fully connected layers against its double-precision reference, on random
 // shapes (odd M, N, K, N around the panel width, K = 0), A read plain or transposed (strides),
-// B row-major (with a row stride wider than N) or packed in panels, blocks that start inside Y;
+// B row-major (with a row stride wider than N) or packed in panels of this target's width or
+// another's, blocks that start inside Y;
 // on every SIMD target this CPU can run. Outputs outside the block must stay untouched.
 #include <gtest/gtest.h>
 #include <hwy/targets.h>
@@ -22,7 +23,8 @@ struct GemmCase {
   int64_t M, N, K;
   bool trans_a, packed;
   int64_t ldb_extra;
-  int64_t m0, m1, n0, n1;  // the block
+  int64_t m0, m1, n0, n1;  // the block (n0 a multiple of the panel width)
+  int64_t panel_width = 0;  // 0: gemm_panel_width()
 };
 
 std::string describe(const GemmCase& c, int64_t W) {
@@ -34,7 +36,7 @@ std::string describe(const GemmCase& c, int64_t W) {
 }
 
 void check_case(const GemmCase& c, std::mt19937& rng) {
-  const int64_t W = gemm_panel_width();
+  const int64_t W = c.panel_width ? c.panel_width : gemm_panel_width();
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
   std::vector<float> a(c.M * c.K), b(c.K * (c.N + c.ldb_extra));
   for (float& v : a) v = u(rng);
@@ -46,6 +48,7 @@ void check_case(const GemmCase& c, std::mt19937& rng) {
   op.a = a.data();
   op.a_rs = c.trans_a ? 1 : c.K;  // transposed: A stored K x M
   op.a_cs = c.trans_a ? c.M : 1;
+  op.panel_width = W;
   if (c.packed) {
     panels = pack_gemm_panels(b.data(), c.K, c.N, ldb, W);
     op.b = panels.data();
@@ -82,12 +85,16 @@ void check_case(const GemmCase& c, std::mt19937& rng) {
 
 void run_random_cases(int count, uint32_t seed) {
   std::mt19937 rng(seed);
-  const int64_t W = gemm_panel_width();
   auto pick = [&](int64_t lo, int64_t hi) {
     return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
   };
   for (int i = 0; i < count; ++i) {
     GemmCase c{};
+    // Mostly this target's panel width; sometimes another target's, or one that is no multiple
+    // of the lanes (panels packed before the target changed).
+    const int64_t widths[] = {4, 8, 16, 24, 32, 64, 128};
+    c.panel_width = i % 4 == 1 ? widths[pick(0, 6)] : gemm_panel_width();
+    const int64_t W = c.panel_width;
     c.M = pick(1, 11);
     // N: below, at and above whole panels, with a lone column now and then.
     c.N = i % 7 == 0 ? 1 : pick(std::max<int64_t>(1, W - 3), 3 * W + 5);

@@ -4,7 +4,7 @@
 namespace onexn {
 
 void gemm_block_reference(const GemmOperands& g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
-  const int64_t W = gemm_panel_width();
+  const int64_t W = g.panel_width;
   for (int64_t m = m0; m < m1; ++m) {
     for (int64_t n = n0; n < n1; ++n) {
       const float* b = g.b + (n / W) * g.panel_stride + n % W;

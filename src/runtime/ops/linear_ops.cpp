@@ -33,7 +33,7 @@ struct GemmArgs {
 void set_row_major_b(GemmOperands& op, const float* b, int64_t ldb) {
   op.b = b;
   op.row_stride = ldb;
-  op.panel_stride = gemm_panel_width();
+  op.panel_width = op.panel_stride = gemm_panel_width();
   op.padded_panels = false;
 }
 
@@ -170,6 +170,7 @@ std::unique_ptr<OpKernel> create_gemm(const Graph& g, const Node& node) {
           a.op.b = packed->data();
           a.op.row_stride = W;
           a.op.panel_stride = s.K * W;
+          a.op.panel_width = W;
           a.op.padded_panels = true;
         } else if (s.trans_b) {
           transpose_into(in[1].f, ctx.scratch, s.N, s.K);
