@@ -16,6 +16,8 @@ set(ONEXN_KERNELS_SOURCES
   src/kernels/reference/conv2d_dense_ref.cpp
   src/kernels/reference/conv2d_1xn_ref.cpp
   src/kernels/reference/conv_transpose2d_ref.cpp
+  src/kernels/reference/gemm_ref.cpp
+  src/kernels/dense_gemm.cpp
   src/kernels/input_planes.cpp
   src/kernels/deinterleave.cpp
   src/kernels/spmm_tiles.cpp

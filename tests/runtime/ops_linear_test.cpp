@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "ops_harness.hpp"
 
 namespace onexn::test {
@@ -77,6 +79,38 @@ TEST(OpsLinear, GemmAllForms) {
     }
   }
   EXPECT_EQ(cases, 4 * 3 * 4 * 4 * 4);
+}
+
+// Random shapes (odd M, N, K; N across the kernel's panel widths 16-64 and 256-column blocks),
+// random transA / transB, alpha / beta and C forms, constant or run-time B, 1 or 2 threads.
+TEST(OpsLinear, GemmRandomShapes) {
+  std::mt19937 rng(11);
+  auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  std::uniform_real_distribution<float> scale(-2.0f, 2.0f);
+  for (int i = 0; i < 120; ++i) {
+    const int64_t M = pick(1, 13), N = pick(1, 300), K = pick(1, 90);
+    const bool ta = pick(0, 1), tb = pick(0, 1), const_b = pick(0, 1);
+    const float alpha = i % 3 == 0 ? 1.0f : scale(rng), beta = i % 3 == 1 ? 1.0f : scale(rng);
+    const std::vector<Shape> c_shapes = {{}, {N}, {1, N}, {M, 1}, {M, N}, {1}, {1, 1}};
+    const int with_c = static_cast<int>(pick(0, static_cast<int64_t>(c_shapes.size())));
+    const uint32_t seed = 5000 + 3 * static_cast<uint32_t>(i);
+    const Constant a = random_floats(ta ? Shape{K, M} : Shape{M, K}, seed);
+    const Constant b = random_floats(tb ? Shape{N, K} : Shape{K, N}, seed + 1);
+    const Constant c = random_floats(with_c ? c_shapes[with_c - 1] : Shape{1}, seed + 2);
+    OneNode n("Gemm");
+    n.input(a);
+    if (const_b)
+      n.constant(b);
+    else
+      n.input(b);
+    if (with_c) n.constant(c);
+    n.attr("transA", int(ta)).attr("transB", int(tb)).attr("alpha", alpha).attr("beta", beta);
+    const Constant want = gemm_reference(a, b, with_c ? &c : nullptr, ta, tb, alpha, beta);
+    ASSERT_LE(rel_error(n.run1(1 + i % 2), want), 4e-6)
+        << fmt::format("M {} N {} K {} transA {} transB {} C {} const B {} alpha {} beta {}", M, N,
+                       K, ta, tb, with_c ? graph::shape_string(c.shape) : "none", const_b, alpha,
+                       beta);
+  }
 }
 
 TEST(OpsLinear, FullyConnectedLayer) {

@@ -1,16 +1,16 @@
-// Gemm and MatMul (float32), on one blocked GEMM loop.
+// Gemm and MatMul (float32), on the GEMM kernel of kernels/dense_gemm.hpp.
 //
-// B is used as K x N row-major: a constant B of Gemm with transB = 1 (the [out, in] weight of a
-// fully connected layer as PyTorch exports it) is transposed once at create time; a run-time B with
-// transB = 1 is transposed into scratch. The loop computes a block of Y (up to 8 rows x 256
-// columns) as y[m, :] += A[m, k] * B[k, :] over k in order, four k at a time, so the inner loop is
-// a vectorizable pass over contiguous columns, the B rows of a step are reused by every row of the
-// block, and each output's sum runs in the same order whatever the blocking or the thread count.
+// A constant B of Gemm is packed once, at create time, into the kernel's column panels (transposed
+// first when transB = 1: the [out, in] weight of a fully connected layer as PyTorch exports it);
+// a run-time B is read row-major K x N (transposed into scratch first when transB = 1). Y is
+// computed in blocks of up to 8 rows x 256 columns spread over the threads; every output is one
+// multiply-add chain over k in order, so it does not depend on the blocking or the thread count.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <memory>
 
+#include "kernels/dense_gemm.hpp"
 #include "runtime/ops/op_broadcast.hpp"
 #include "runtime/ops/op_families.hpp"
 #include "runtime/ops/op_util.hpp"
@@ -21,79 +21,20 @@ namespace {
 using graph::Graph;
 using graph::Node;
 
-constexpr int64_t kRowBlock = 8, kColBlock = 256;
+constexpr int64_t kRowBlock = 8, kColBlock = 256;  // kColBlock: a multiple of every panel width
 
-// Y = A * B with A M x K (element (m, k) at A[m * a_rs + k * a_cs]), B K x N (row stride ldb),
-// Y M x N (row stride ldy).
+// One GEMM of a batch: Y (M x N) = A * B on the kernel's operands.
 struct GemmArgs {
-  int64_t M = 0, N = 0, K = 0;
-  const float* A = nullptr;
-  int64_t a_rs = 0, a_cs = 0;
-  const float* B = nullptr;
-  int64_t ldb = 0;
-  float* Y = nullptr;
-  int64_t ldy = 0;
+  int64_t M = 0, N = 0;
+  GemmOperands op;
 };
 
-// The inner loops, over nb contiguous columns. Each is a function of its own so that the
-// __restrict on its parameters tells GCC the rows do not overlap (it ignores __restrict on local
-// pointers, and gives up on checking 8 streams against each other at run time).
-
-// Four rows y0..y3 += a[i][0..3] * (b0, b1, b2, b3), the products added in k order.
-void rows4_k4(int64_t nb, const float (&a)[4][4], const float* __restrict b0,
-              const float* __restrict b1, const float* __restrict b2, const float* __restrict b3,
-              float* __restrict y0, float* __restrict y1, float* __restrict y2,
-              float* __restrict y3) {
-  for (int64_t n = 0; n < nb; ++n) {
-    const float c0 = b0[n], c1 = b1[n], c2 = b2[n], c3 = b3[n];
-    y0[n] = (((y0[n] + a[0][0] * c0) + a[0][1] * c1) + a[0][2] * c2) + a[0][3] * c3;
-    y1[n] = (((y1[n] + a[1][0] * c0) + a[1][1] * c1) + a[1][2] * c2) + a[1][3] * c3;
-    y2[n] = (((y2[n] + a[2][0] * c0) + a[2][1] * c1) + a[2][2] * c2) + a[2][3] * c3;
-    y3[n] = (((y3[n] + a[3][0] * c0) + a[3][1] * c1) + a[3][2] * c2) + a[3][3] * c3;
-  }
-}
-
-// One row y += a0 b0 + a1 b1 + a2 b2 + a3 b3, in that order.
-void row_k4(int64_t nb, float a0, float a1, float a2, float a3, const float* __restrict b0,
-            const float* __restrict b1, const float* __restrict b2, const float* __restrict b3,
-            float* __restrict y) {
-  for (int64_t n = 0; n < nb; ++n)
-    y[n] = (((y[n] + a0 * b0[n]) + a1 * b1[n]) + a2 * b2[n]) + a3 * b3[n];
-}
-
-void row_k1(int64_t nb, float a0, const float* __restrict b0, float* __restrict y) {
-  for (int64_t n = 0; n < nb; ++n) y[n] += a0 * b0[n];
-}
-
-// Y[m0:m1, n0:n1] = A[m0:m1, :] * B[:, n0:n1]. Rows go four at a time (the B rows of a k step
-// loaded once for four outputs), then one at a time for the rest; every output adds its products
-// in k order either way.
-void gemm_block(const GemmArgs& g, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
-  const int64_t nb = n1 - n0;
-  for (int64_t m = m0; m < m1; ++m) std::fill_n(g.Y + m * g.ldy + n0, nb, 0.0f);
-  auto a_at = [&](int64_t m, int64_t k) { return g.A[m * g.a_rs + k * g.a_cs]; };
-  auto y_row = [&](int64_t m) { return g.Y + m * g.ldy + n0; };
-  int64_t k = 0;
-  for (; k + 4 <= g.K; k += 4) {
-    const float* b0 = g.B + k * g.ldb + n0;
-    const float* b1 = b0 + g.ldb;
-    const float* b2 = b1 + g.ldb;
-    const float* b3 = b2 + g.ldb;
-    int64_t m = m0;
-    for (; m + 4 <= m1; m += 4) {
-      float a[4][4];
-      for (int i = 0; i < 4; ++i)
-        for (int j = 0; j < 4; ++j) a[i][j] = a_at(m + i, k + j);
-      rows4_k4(nb, a, b0, b1, b2, b3, y_row(m), y_row(m + 1), y_row(m + 2), y_row(m + 3));
-    }
-    for (; m < m1; ++m) {
-      row_k4(nb, a_at(m, k), a_at(m, k + 1), a_at(m, k + 2), a_at(m, k + 3), b0, b1, b2, b3,
-             y_row(m));
-    }
-  }
-  for (; k < g.K; ++k) {
-    for (int64_t m = m0; m < m1; ++m) row_k1(nb, a_at(m, k), g.B + k * g.ldb + n0, y_row(m));
-  }
+// B as the kernel reads it: row-major K x N with row stride ldb.
+void set_row_major_b(GemmOperands& op, const float* b, int64_t ldb) {
+  op.b = b;
+  op.row_stride = ldb;
+  op.panel_width = op.panel_stride = gemm_panel_width();
+  op.padded_panels = false;
 }
 
 // Several independent GEMMs (MatMul batches) split into blocks across threads.
@@ -105,13 +46,13 @@ void gemm_batches(std::span<const GemmArgs> batches, int threads) {
   const int64_t per_batch = row_blocks * col_blocks;
   if (per_batch == 0) return;
   const int64_t items = per_batch * static_cast<int64_t>(batches.size());
-  const int64_t work = first.M * first.N * first.K * static_cast<int64_t>(batches.size());
+  const int64_t work = first.M * first.N * first.op.K * static_cast<int64_t>(batches.size());
 #pragma omp parallel for num_threads(threads) if (work > 4 * ops::kParallelMin && items > 1) \
     schedule(static)
   for (int64_t it = 0; it < items; ++it) {
     const GemmArgs& g = batches[it / per_batch];
     const int64_t rb = (it % per_batch) / col_blocks, cb = it % col_blocks;
-    gemm_block(g, rb * kRowBlock, std::min(g.M, (rb + 1) * kRowBlock), cb * kColBlock,
+    gemm_block(g.op, rb * kRowBlock, std::min(g.M, (rb + 1) * kRowBlock), cb * kColBlock,
                std::min(g.N, (cb + 1) * kColBlock));
   }
 }
@@ -196,40 +137,49 @@ void infer_gemm(Graph& g, const Node& node) {
 
 std::unique_ptr<OpKernel> create_gemm(const Graph& g, const Node& node) {
   const GemmShape s = gemm_shape(g, node);
-  // A constant B is kept as K x N (transposed here when transB = 1).
+  // A constant B is packed once into the kernel's column panels (transposed first when
+  // transB = 1: the [out, in] weight of a fully connected layer as PyTorch exports it).
   std::shared_ptr<const std::vector<float>> packed;
-  if (const graph::Constant* b = ops::constant_input(g, node, 1); b && s.trans_b) {
-    auto t = std::make_shared<std::vector<float>>(s.K * s.N);
-    transpose_into(b->f.data(), t->data(), s.N, s.K);
-    packed = std::move(t);
+  const int64_t W = gemm_panel_width();
+  if (const graph::Constant* b = ops::constant_input(g, node, 1)) {
+    if (s.trans_b) {
+      std::vector<float> t(s.K * s.N);
+      transpose_into(b->f.data(), t.data(), s.N, s.K);
+      packed = std::make_shared<std::vector<float>>(pack_gemm_panels(t.data(), s.K, s.N, s.N, W));
+    } else {
+      packed = std::make_shared<std::vector<float>>(pack_gemm_panels(b->f.data(), s.K, s.N, s.N, W));
+    }
   }
   const int64_t scratch = s.trans_b && !packed ? s.K * s.N : 0;
   std::string description = fmt::format("gemm {}x{}x{}{}", s.M, s.N, s.K,
-                                        packed      ? " (B packed K x N)"
+                                        packed      ? " (B packed in panels)"
                                         : s.trans_b ? " (B transposed per run)"
                                                     : "");
   return ops::make_kernel(
       std::move(description),
-      [s, packed](std::span<const TensorView> in, std::span<const TensorView> out,
-                  const RunContext& ctx) {
+      [s, packed, W](std::span<const TensorView> in, std::span<const TensorView> out,
+                     const RunContext& ctx) {
         GemmArgs a;
         a.M = s.M;
         a.N = s.N;
-        a.K = s.K;
-        a.A = in[0].f;
-        a.a_rs = s.trans_a ? 1 : s.K;
-        a.a_cs = s.trans_a ? s.M : 1;
+        a.op.K = s.K;
+        a.op.a = in[0].f;
+        a.op.a_rs = s.trans_a ? 1 : s.K;
+        a.op.a_cs = s.trans_a ? s.M : 1;
         if (packed) {
-          a.B = packed->data();
+          a.op.b = packed->data();
+          a.op.row_stride = W;
+          a.op.panel_stride = s.K * W;
+          a.op.panel_width = W;
+          a.op.padded_panels = true;
         } else if (s.trans_b) {
           transpose_into(in[1].f, ctx.scratch, s.N, s.K);
-          a.B = ctx.scratch;
+          set_row_major_b(a.op, ctx.scratch, s.N);
         } else {
-          a.B = in[1].f;
+          set_row_major_b(a.op, in[1].f, s.N);
         }
-        a.ldb = s.N;
-        a.Y = out[0].f;
-        a.ldy = s.N;
+        a.op.y = out[0].f;
+        a.op.ldy = s.N;
         if (s.M * s.N == 0) return;
         gemm_batches({&a, 1}, ctx.threads);
         const float* c = s.has_c ? in[2].f : nullptr;
@@ -327,14 +277,13 @@ std::unique_ptr<OpKernel> create_matmul(const Graph& g, const Node& node) {
           GemmArgs& a = batches[i];
           a.M = s.M;
           a.N = s.N;
-          a.K = s.K;
-          a.A = in[0].f + s.a_offsets[i];
-          a.a_rs = s.K;
-          a.a_cs = 1;
-          a.B = in[1].f + s.b_offsets[i];
-          a.ldb = s.N;
-          a.Y = out[0].f + static_cast<int64_t>(i) * s.M * s.N;
-          a.ldy = s.N;
+          a.op.K = s.K;
+          a.op.a = in[0].f + s.a_offsets[i];
+          a.op.a_rs = s.K;
+          a.op.a_cs = 1;
+          set_row_major_b(a.op, in[1].f + s.b_offsets[i], s.N);
+          a.op.y = out[0].f + static_cast<int64_t>(i) * s.M * s.N;
+          a.op.ldy = s.N;
         }
         gemm_batches(batches, ctx.threads);
       });
