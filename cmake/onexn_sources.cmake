@@ -21,6 +21,7 @@ set(ONEXN_KERNELS_SOURCES
   src/kernels/input_planes.cpp
   src/kernels/deinterleave.cpp
   src/kernels/spmm_tiles.cpp
+  src/kernels/depthwise_conv.cpp
   src/kernels/sparse_conv.cpp
   src/kernels/sparse_conv_transpose.cpp
   src/kernels/conv_shapes.cpp

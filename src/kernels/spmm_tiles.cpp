@@ -21,6 +21,7 @@
 #include <string>
 
 #include "kernels/spmm_job.hpp"
+#include "kernels/epilogue-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace onexn::detail {
@@ -58,39 +59,6 @@ constexpr int MaxTileVectors(int rows) {
   int p = 1;
   while ((rows + 1) * (p + 1) + 1 <= budget && p < 12) ++p;
   return p;
-}
-
-// The activation as a clamp: relu [0, inf), relu6 [0, 6], clip [min, max], none: no clamp;
-// hardswish its own formula. Kept
-// as floats: vectors made from them before the K loop would hold registers the tile needs.
-struct Epi {
-  Activation activation;
-  float lo, hi;
-};
-
-HWY_INLINE Epi MakeEpi(const Epilogue& epi) {
-  float lo = -INFINITY, hi = INFINITY;
-  if (epi.activation == Activation::relu) lo = 0.0f;
-  if (epi.activation == Activation::relu6) lo = 0.0f, hi = 6.0f;
-  if (epi.activation == Activation::clip) lo = epi.clip_min, hi = epi.clip_max;
-  return {epi.activation, lo, hi};
-}
-
-HWY_INLINE V Activate(const Epi& e, V v) {
-  const D d;
-  if (e.activation == Activation::hardswish) {
-    const V t = hn::MulAdd(v, hn::Set(d, 1.0f / 6.0f), hn::Set(d, 0.5f));
-    return hn::Mul(v, hn::Min(hn::Max(t, hn::Zero(d)), hn::Set(d, 1.0f)));
-  }
-  return e.activation == Activation::none ? v
-                                          : hn::Min(hn::Max(v, hn::Set(d, e.lo)), hn::Set(d, e.hi));
-}
-
-HWY_INLINE float ActivateScalar(const Epi& e, float v) {
-  if (e.activation == Activation::hardswish) {
-    return v * std::min(std::max(v * (1.0f / 6.0f) + 0.5f, 0.0f), 1.0f);
-  }
-  return e.activation == Activation::none ? v : std::min(std::max(v, e.lo), e.hi);
 }
 
 // dst[i] = activation(src[i] + res[i]) for i < n (the bias is already in src); unaligned.

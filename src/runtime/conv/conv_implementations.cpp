@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/depthwise_conv.hpp"
 #include "kernels/input_planes.hpp"
 #include "kernels/sparse_conv_transpose.hpp"
 #if ONEXN_HAVE_ONEDNN
@@ -25,6 +26,10 @@ constexpr double kDenseNchwRate = 80;  // oneDNN on NCHW
 constexpr double kOursDenseRate = 95;  // our tile kernel on all blocks
 constexpr double kCsrRate = 40;
 constexpr double kReferenceRate = 0.5;
+// Depthwise layers do one multiply-add per input load at best, so every kernel is far from the
+// rates above on them; ours reads each input row once per channel, where the tile kernels load a
+// vector per multiply-add and oneDNN adds reorders: predicted first, the others must beat it.
+constexpr double kDepthwiseRate = 1000;
 constexpr double kSparseRate[] = {40, 65, 85, 95, 100, 100};  // our 1xN kernel by N (bench-layers)
 
 // y = activation(y + residual), for implementations that cannot fuse the residual (res may be
@@ -158,6 +163,36 @@ void csr_candidates(const ConvLayer& l, std::vector<ConvCandidate>& out) {
                                  [=] { return SparseConv::from_csr(cp, w); }));
 }
 
+std::string declines_depthwise(const ConvLayer& l) {
+  if (l.transposed) return "no transposed convolutions";
+  return detail::DepthwiseConv::unsupported(l.conv);
+}
+
+// Depthwise convs (groups = input channels): our row kernel, every weight.
+void depthwise_candidates(const ConvLayer& l, std::vector<ConvCandidate>& out) {
+  ConvCandidate c;
+  c.implementation = "depthwise";
+  c.predicted = 1.0 / kDepthwiseRate;
+  const ConvParams p = l.conv;
+  const float* weights = l.weights.data();
+  const Epilogue base = l.epilogue;
+  const int threads = l.threads;
+  c.build = [=]() -> std::optional<ConvCandidate::Built> {
+    auto conv = std::make_shared<detail::DepthwiseConv>(p, weights);
+    ConvCandidate::Built b;
+    b.name = conv->kernel_name();
+    b.stored_weights = p.weight_shape().numel();
+    b.scratch = conv->workspace_floats(threads);
+    b.run = [conv, base](const float* x, float* y, const float* res, int t, float* scratch) {
+      Epilogue e = base;
+      e.residual = res;
+      conv->run(x, y, e, t, scratch);
+    };
+    return b;
+  };
+  out.push_back(std::move(c));
+}
+
 #if ONEXN_HAVE_ONEDNN
 std::string declines_onednn(const ConvLayer& l) {
   return l.transposed ? "no transposed convolutions (onexn wraps oneDNN's convolution only)" : "";
@@ -245,6 +280,7 @@ void reference_candidates(const ConvLayer& l, std::vector<ConvCandidate>& out) {
 constexpr ConvImplementation kImplementations[] = {
     {"sparse", false, declines_ours, sparse_candidates},
     {"csr", false, declines_csr, csr_candidates},
+    {"depthwise", true, declines_depthwise, depthwise_candidates},
     {"onednn", true, declines_onednn, onednn_candidates},
     {"onednn-nchw", true, declines_onednn, onednn_nchw_candidates},
     {"ours-dense", true, declines_ours, ours_dense_candidates},

@@ -60,7 +60,7 @@ struct ConvCandidate {
 };
 
 struct ConvImplementation {
-  std::string_view name;  // "sparse", "csr", "onednn", "onednn-nchw", "ours-dense", "reference"
+  std::string_view name;  // "sparse", "csr", "depthwise", "onednn", "onednn-nchw", "ours-dense", "reference"
   bool dense;             // runs every weight (kept with SessionOptions::dense)
   // Empty when the implementation applies to the layer, otherwise why not.
   std::string (*declines)(const ConvLayer&);
