@@ -174,6 +174,21 @@ TEST(SparseConv, EveryTileShapeOfEveryTargetMatchesTheReference) {
 #endif
 }
 
+#if defined(__x86_64__)
+// On AVX2 the tile fills all 16 registers where pixels are plenty (4x3: 7 loads per 12 FMAs)
+// and takes 8x1 only where rounding to 24 pixels would waste more than the faster tile gains.
+TEST(SparseConv, Avx2PicksTheFourByThreeTileOnLargePlanes) {
+  if (!(hwy::SupportedTargets() & HWY_AVX2)) GTEST_SKIP() << "no AVX2";
+  hwy::SetSupportedTargetsForTest(HWY_AVX2);
+  ConvParams p;
+  p.c_in = 32, p.c_out = 32, p.h = p.w = 28;
+  const std::vector<float> w = test::random_values(p.weight_shape().numel(), 1);
+  const SparseConv conv = SparseConv::from_1xn(p, pack_1xn({w.data(), p.weight_shape()}, 16, Mask(w.size(), 1)));
+  EXPECT_NE(conv.kernel_name().find("AVX2 4x3"), std::string::npos) << conv.kernel_name();
+  hwy::SetSupportedTargetsForTest(0);
+}
+#endif
+
 TEST(SparseConv, ResNetLikeShapesWithLongTails) {
   // Channel counts and spatial sizes of real layers (7x7 and 14x14 tails, 3x3 stride 2, 1x1
   // stride 2), with 2 threads, at the pattern sizes the benchmarks use.
