@@ -32,7 +32,10 @@ InputPlanes plan_input_planes(const ConvParams& p) {
     ip.layout = InputPlanes::Layout::padded;
     // One extra row absorbs the reads of the last row's right padding and of thrown-away columns.
     ip.rows = p.h + p.pad_top + p.pad_bottom + 1;
-    ip.row_stride = p.w + std::max(p.pad_left, p.pad_right);
+    // A row's right padding is the next row's left zeros and its own trailing ones; at least
+    // out_w wide, so that output columns reading only padding (pads at least the kernel's span,
+    // e.g. a padded 1x1 conv) keep their own places instead of the next row's first ones.
+    ip.row_stride = std::max(p.w + std::max(p.pad_left, p.pad_right), ip.out_w);
     ip.plane_floats = ip.rows * ip.row_stride;
     ip.channel_stride = ip.plane_floats;
     ip.data_offset = p.pad_top * ip.row_stride + p.pad_left;

@@ -27,7 +27,12 @@ double max_relative_error(const std::vector<float>& a, const std::vector<float>&
   double scale = 1e-30, diff = 0.0;
   for (float x : b) scale = std::max(scale, double(std::abs(x)));
   const size_t n = std::min(a.size(), b.size());
-  for (size_t i = 0; i < n; ++i) diff = std::max(diff, std::abs(double(a[i]) - double(b[i])));
+  for (size_t i = 0; i < n; ++i) {
+    // A NaN on one side only (an output never written, when the caller filled it with NaN) is
+    // an infinite error; std::max would skip it.
+    if (std::isnan(a[i]) != std::isnan(b[i])) return INFINITY;
+    diff = std::max(diff, std::abs(double(a[i]) - double(b[i])));
+  }
   if (a.size() != b.size()) return INFINITY;
   return diff / scale;
 }
