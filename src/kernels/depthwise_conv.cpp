@@ -145,7 +145,8 @@ void ComputeRows(const DepthwiseJob& job, const Epi& e, const float* const* rows
     case 0: return;
     case 1: return ComputeChunk<1, R>(job, e, rows, tap_at, wk, bias, res, y, ox);
     case 2: return ComputeChunk<2, R>(job, e, rows, tap_at, wk, bias, res, y, ox);
-    default: return ComputeChunk<3, R>(job, e, rows, tap_at, wk, bias, res, y, ox);
+    case 3: return ComputeChunk<3, R>(job, e, rows, tap_at, wk, bias, res, y, ox);
+    default: return ComputeChunk<kUnroll, R>(job, e, rows, tap_at, wk, bias, res, y, ox);
   }
 }
 
