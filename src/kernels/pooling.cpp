@@ -33,10 +33,12 @@ constexpr float Identity() {
   return kMax ? -std::numeric_limits<float>::infinity() : 0.0f;
 }
 
-// Columns [c, c + L) of `rows` input rows `step` floats apart from x0, reduced.
-template <bool kMax>
+// Columns [c, c + L) of `rows` input rows `step` floats apart from x0, reduced. kRows > 0 fixes
+// the count (the common 2 and 3 unrolled), else `rows` says it.
+template <bool kMax, int kRows>
 HWY_INLINE V ColumnsAt(const float* HWY_RESTRICT x0, int64_t step, int64_t rows, int64_t c) {
   const D d;
+  if constexpr (kRows > 0) rows = kRows;
   V acc = hn::LoadU(d, x0 + c);
   for (int64_t r = 1; r < rows; ++r) acc = Combine<kMax>(acc, hn::LoadU(d, x0 + r * step + c));
   return acc;
@@ -51,7 +53,7 @@ HWY_INLINE float ColumnAt(const float* HWY_RESTRICT x0, int64_t step, int64_t ro
 // The vertical pass of one output row: input columns [0, used_w) of the window's rows, reduced,
 // stored at padded column pad_left + c in the phase layout. Rows of at least one vector (two
 // for stride 2) end on a vector that overlaps the one before it: it stores the same values again.
-template <bool kMax>
+template <bool kMax, int kRows>
 void VerticalPass(const Pool2dPlan& plan, const float* HWY_RESTRICT x0, int64_t step, int64_t rows,
                   float* HWY_RESTRICT phases, float* HWY_RESTRICT tmp) {
   const D d;
@@ -61,7 +63,7 @@ void VerticalPass(const Pool2dPlan& plan, const float* HWY_RESTRICT x0, int64_t 
     float* dst = phases + pl;
     for (int64_t c = 0;; c += L) {
       c = std::min(c, used - L);
-      hn::StoreU(ColumnsAt<kMax>(x0, step, rows, c), d, dst + c);
+      hn::StoreU(ColumnsAt<kMax, kRows>(x0, step, rows, c), d, dst + c);
       if (c == used - L) return;
     }
   }
@@ -69,7 +71,7 @@ void VerticalPass(const Pool2dPlan& plan, const float* HWY_RESTRICT x0, int64_t 
   if (s == 2 && used >= 2 * L) {
     for (int64_t c = 0;; c += 2 * L) {
       c = std::min(c, used - 2 * L);
-      const V lo = ColumnsAt<kMax>(x0, step, rows, c), hi = ColumnsAt<kMax>(x0, step, rows, c + L);
+      const V lo = ColumnsAt<kMax, kRows>(x0, step, rows, c), hi = ColumnsAt<kMax, kRows>(x0, step, rows, c + L);
       // Input column c + 2k is padded column q + 2k: phase q % 2, element q / 2 + k.
       const int64_t q = c + pl;
       hn::StoreU(hn::ConcatEven(d, hi, lo), d, phases + (q % 2) * len + q / 2);
@@ -81,7 +83,7 @@ void VerticalPass(const Pool2dPlan& plan, const float* HWY_RESTRICT x0, int64_t 
   if (s > 2 && used >= L) {
     for (int64_t c = 0;; c += L) {
       c = std::min(c, used - L);
-      hn::StoreU(ColumnsAt<kMax>(x0, step, rows, c), d, tmp + c);
+      hn::StoreU(ColumnsAt<kMax, kRows>(x0, step, rows, c), d, tmp + c);
       if (c == used - L) break;
     }
     for (int64_t c = 0; c < used; ++c) {
@@ -98,12 +100,12 @@ void VerticalPass(const Pool2dPlan& plan, const float* HWY_RESTRICT x0, int64_t 
 
 // The horizontal pass: y[ox] = the reduction of the kw taps of output column ox, divided by the
 // count of its taps for averages.
-template <bool kMax>
+template <bool kMax, int kTaps>
 void HorizontalPass(const Pool2dPlan& plan, const float* HWY_RESTRICT phases, float row_divisor,
                     float* HWY_RESTRICT y) {
   const D d;
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
-  const int64_t out_w = plan.p.out_w, kw = plan.p.kw;
+  const int64_t out_w = plan.p.out_w, kw = kTaps > 0 ? kTaps : plan.p.kw;
   const int64_t* tap_at = plan.tap_at.data();
   const float* col_divisor = plan.col_divisor.data();
   if (out_w >= L) {
@@ -125,7 +127,16 @@ void HorizontalPass(const Pool2dPlan& plan, const float* HWY_RESTRICT phases, fl
   }
 }
 
+// The window rows of one output row: 2 and 3 (3x3 windows and their borders) unrolled.
 template <bool kMax>
+void VerticalPassAny(const Pool2dPlan& plan, const float* HWY_RESTRICT x0, int64_t step, int64_t rows,
+                     float* HWY_RESTRICT phases, float* HWY_RESTRICT tmp) {
+  if (rows == 3) return VerticalPass<kMax, 3>(plan, x0, step, rows, phases, tmp);
+  if (rows == 2) return VerticalPass<kMax, 2>(plan, x0, step, rows, phases, tmp);
+  VerticalPass<kMax, 0>(plan, x0, step, rows, phases, tmp);
+}
+
+template <bool kMax, int kTaps>
 void PoolPlanes(const Pool2dPlan& plan, const float* x, float* y, int64_t planes, float* ws) {
   const PoolParams& p = plan.p;
   const int64_t phase_floats = p.stride_w * plan.phase_len;
@@ -138,15 +149,23 @@ void PoolPlanes(const Pool2dPlan& plan, const float* x, float* y, int64_t planes
     const float* xc = x + c * p.in_h * p.in_w;
     float* yc = y + c * p.out_h * p.out_w;
     for (int64_t oy = 0; oy < p.out_h; ++oy) {
-      VerticalPass<kMax>(plan, xc + plan.row_first[oy] * p.in_w, step, plan.row_count[oy], ws, tmp);
-      HorizontalPass<kMax>(plan, ws, kMax ? 1.0f : plan.row_divisor[oy], yc + oy * p.out_w);
+      VerticalPassAny<kMax>(plan, xc + plan.row_first[oy] * p.in_w, step, plan.row_count[oy], ws, tmp);
+      HorizontalPass<kMax, kTaps>(plan, ws, kMax ? 1.0f : plan.row_divisor[oy], yc + oy * p.out_w);
     }
   }
 }
 
+// Windows 2 and 3 wide unrolled.
+template <bool kMax>
+void PoolPlanesAny(const Pool2dPlan& plan, const float* x, float* y, int64_t planes, float* ws) {
+  if (plan.p.kw == 3) return PoolPlanes<kMax, 3>(plan, x, y, planes, ws);
+  if (plan.p.kw == 2) return PoolPlanes<kMax, 2>(plan, x, y, planes, ws);
+  PoolPlanes<kMax, 0>(plan, x, y, planes, ws);
+}
+
 void Pool2dImpl(const Pool2dPlan& plan, const float* x, float* y, int64_t planes, float* ws) {
-  if (plan.p.kind == PoolKind::max) PoolPlanes<true>(plan, x, y, planes, ws);
-  else PoolPlanes<false>(plan, x, y, planes, ws);
+  if (plan.p.kind == PoolKind::max) PoolPlanesAny<true>(plan, x, y, planes, ws);
+  else PoolPlanesAny<false>(plan, x, y, planes, ws);
 }
 
 // The n floats of x reduced: four vector accumulators, then single vectors, then the rest.
@@ -173,8 +192,8 @@ void GlobalPoolImpl(bool max, const float* x, int64_t planes, int64_t n, float* 
   if (max) {
     for (int64_t c = 0; c < planes; ++c) y[c] = PlaneReduce<true>(x + c * n, n);
   } else {
-    const float count = static_cast<float>(n);
-    for (int64_t c = 0; c < planes; ++c) y[c] = PlaneReduce<false>(x + c * n, n) / count;
+    const float scale = 1.0f / static_cast<float>(n);
+    for (int64_t c = 0; c < planes; ++c) y[c] = PlaneReduce<false>(x + c * n, n) * scale;
   }
 }
 
