@@ -17,6 +17,9 @@ set(ONEXN_KERNELS_SOURCES
   src/kernels/reference/conv2d_1xn_ref.cpp
   src/kernels/reference/conv_transpose2d_ref.cpp
   src/kernels/reference/gemm_ref.cpp
+  src/kernels/reference/pool_ref.cpp
+  src/kernels/pool_params.cpp
+  src/kernels/pooling.cpp
   src/kernels/dense_gemm.cpp
   src/kernels/input_planes.cpp
   src/kernels/deinterleave.cpp

@@ -116,6 +116,7 @@ const std::map<std::string, int> kMinimumRan = {
     {"GatherElements", 3},
     {"Gemm", 11},
     {"GlobalAveragePool", 2},
+    {"GlobalMaxPool", 2},
     {"Greater", 2},
     {"GreaterOrEqual", 2},
     {"HardSigmoid", 3},

@@ -1,5 +1,6 @@
 // MaxPool / AveragePool against a reference that pads the input explicitly and slides the
-// window over the padded plane; GlobalAveragePool and ReduceMean against plain means.
+// window over the padded plane; GlobalAveragePool and ReduceMean against plain means,
+// GlobalMaxPool against a plain maximum.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <gtest/gtest.h>
@@ -249,6 +250,23 @@ TEST(OpsPooling, Errors) {
                     .attr("auto_pad", "SAME_UPPER"))
                 .find("together with auto_pad"),
             std::string::npos);
+}
+
+TEST(OpsPooling, GlobalMaxPool) {
+  for (const Shape& s : {Shape{2, 3, 7, 7}, Shape{1, 5, 9}, Shape{1, 64, 3, 50}, Shape{2, 2, 1, 1}}) {
+    const Constant x = random_floats(s, 4);
+    const Constant y = OneNode("GlobalMaxPool").input(x).run1(2);
+    Shape want_shape(s.size(), 1);
+    want_shape[0] = s[0];
+    want_shape[1] = s[1];
+    ASSERT_EQ(y.shape, want_shape);
+    const int64_t planes = s[0] * s[1], inner = graph::numel(s) / planes;
+    for (int64_t p = 0; p < planes; ++p) {
+      float m = x.f[p * inner];
+      for (int64_t k = 1; k < inner; ++k) m = std::max(m, x.f[p * inner + k]);
+      EXPECT_EQ(y.f[p], m);
+    }
+  }
 }
 
 TEST(OpsPooling, GlobalAveragePool) {

@@ -49,6 +49,7 @@ const std::vector<OpSpec> kOps = {
      {"kernel_shape", "strides", "pads", "dilations", "auto_pad", "ceil_mode",
       "count_include_pad"}},
     {"GlobalAveragePool", 1, 1, 1, {}},
+    {"GlobalMaxPool", 1, 1, 1, {}},
     {"ReduceMean", 1, 2, 1, {"axes", "keepdims", "noop_with_empty_axes"}},
     {"Shape", 1, 1, 1, {"start", "end"}},
     {"Gather", 2, 2, 1, {"axis"}},

@@ -1,5 +1,5 @@
-// Pooling: MaxPool, AveragePool (1-D and 2-D windows over NC[H]W) and GlobalAveragePool. Float32
-// only. ReduceMean is with the other reductions in reduce_ops.cpp.
+// Pooling: MaxPool, AveragePool (1-D and 2-D windows over NC[H]W), GlobalAveragePool and
+// GlobalMaxPool. Float32 only; the kernels are in kernels/pooling.hpp. ReduceMean is with the other reductions in reduce_ops.cpp.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -7,6 +7,10 @@
 #include <cmath>
 #include <limits>
 
+#include <omp.h>
+
+#include "kernels/pooling.hpp"
+#include "kernels/reference/pool_ref.hpp"
 #include "runtime/ops/op_families.hpp"
 #include "runtime/ops/op_util.hpp"
 
@@ -19,12 +23,10 @@ using ops::kParallelMin;
 
 // ---- window geometry ---------------------------------------------------------------------------
 
-// One spatial dim of a pooling window: output o reads input positions start(o) + j * dilation,
-// j in [first[o], last[o]) being the taps inside the input; `include[o]` counts the taps inside
-// the padded input (AveragePool with count_include_pad = 1).
+// One spatial dim of a pooling window: output o reads input positions start(o) + j * dilation
+// for j < kernel (those inside the input).
 struct PoolDim {
   int64_t in = 1, out = 1, kernel = 1, stride = 1, dilation = 1, pad_begin = 0, pad_end = 0;
-  std::vector<int64_t> first, last, include;
   int64_t start(int64_t o) const { return o * stride - pad_begin; }
 };
 
@@ -32,9 +34,6 @@ struct PoolGeom {
   int64_t planes = 0;  // N * C
   PoolDim h, w;        // a 1-D pool has h.in = h.out = h.kernel = 1
   Shape out_shape;
-  // AveragePool divisors per output position (h.out x w.out): taps inside the input, or inside
-  // the padded input (count_include_pad = 1).
-  std::vector<float> count_valid, count_padded;
 };
 
 int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
@@ -178,12 +177,9 @@ PoolGeom pool_geometry(const Graph& g, const Node& node) {
       if (up && (pd.out - 1) * pd.stride >= pd.in + pd.pad_begin) --pd.out;
     }
     for (int64_t o = 0; o < pd.out; ++o) {
-      const int64_t s = pd.start(o);
-      const int64_t j0 = s >= 0 ? 0 : ceil_div(-s, pd.dilation);
-      const int64_t j1 = std::min(pd.kernel, ceil_div(pd.in - s, pd.dilation));
-      const int64_t p0 = s >= -pd.pad_begin ? 0 : ceil_div(-pd.pad_begin - s, pd.dilation);
-      const int64_t p1 = std::min(pd.kernel, ceil_div(pd.in + pd.pad_end - s, pd.dilation));
-      if (j1 <= j0) {
+      const PoolTaps taps =
+          pool_taps(pd.start(o), pd.kernel, pd.dilation, pd.in, pd.pad_begin, pd.pad_end);
+      if (taps.last <= taps.first) {
         fail(
             g, node,
             fmt::format("output position {} of spatial dim {} has a window entirely in the padding "
@@ -191,15 +187,7 @@ PoolGeom pool_geometry(const Graph& g, const Node& node) {
                         o, d, fmt::join(kernel, ", "), fmt::join(strides, ", "),
                         fmt::join(pads, ", "), fmt::join(dilations, ", ")));
       }
-      pd.first.push_back(j0);
-      pd.last.push_back(j1);
-      pd.include.push_back(p1 - p0);
     }
-  }
-  if (spatial == 1) {  // the h dim of a 1-D pool: one row, one tap
-    geom.h.first = {0};
-    geom.h.last = {1};
-    geom.h.include = {1};
   }
   geom.out_shape = {x[0], x[1]};
   if (spatial == 2) geom.out_shape.push_back(geom.h.out);
@@ -212,101 +200,68 @@ void infer_pool(Graph& g, const Node& node) {
   set_output(g, node, 0, DataType::f32, geom.out_shape);
 }
 
-// One plane: x is h.in x w.in, y is h.out x w.out. Each output row accumulates, window row by
-// window row (jh), its taps in jw order: for the outputs whose window lies inside the input
-// (the interior columns) one tap at a time across all of them, a loop the compiler vectorizes
-// (stride 1: contiguous), for the border outputs tap by tap within the input. Each output sees
-// its taps in the same (jh, jw) order either way.
-// y[ow] = acc(y[ow], xs[ow * stride]) for ow in [lo, hi): one tap across the interior columns.
-template <bool is_max, int64_t fixed_stride>
-void tap_interior(const float* __restrict xs, float* __restrict y, int64_t lo, int64_t hi,
-                  int64_t stride) {
-  if constexpr (fixed_stride > 0) stride = fixed_stride;
-  for (int64_t ow = lo; ow < hi; ++ow) {
-    const float v = xs[ow * stride];
-    y[ow] = is_max ? std::max(y[ow], v) : y[ow] + v;
-  }
+PoolParams pool_params(const PoolGeom& geom, bool is_max, bool count_pad) {
+  PoolParams p;
+  p.kind = is_max ? PoolKind::max : count_pad ? PoolKind::average_count_pad : PoolKind::average;
+  p.in_h = geom.h.in;
+  p.in_w = geom.w.in;
+  p.out_h = geom.h.out;
+  p.out_w = geom.w.out;
+  p.kh = geom.h.kernel;
+  p.kw = geom.w.kernel;
+  p.stride_h = geom.h.stride;
+  p.stride_w = geom.w.stride;
+  p.dilation_h = geom.h.dilation;
+  p.dilation_w = geom.w.dilation;
+  p.pad_top = geom.h.pad_begin;
+  p.pad_left = geom.w.pad_begin;
+  p.pad_bottom = geom.h.pad_end;
+  p.pad_right = geom.w.pad_end;
+  return p;
 }
 
-template <bool is_max>
-void pool_plane(const PoolGeom& p, bool count_pad, const float* x, float* y) {
-  const PoolDim &h = p.h, &w = p.w;
-  // Interior columns: the window's taps all inside the input.
-  int64_t lo = 0, hi = 0;
-  while (lo < w.out && !(w.first[lo] == 0 && w.last[lo] == w.kernel)) ++lo;
-  hi = lo;
-  while (hi < w.out && w.first[hi] == 0 && w.last[hi] == w.kernel) ++hi;
-  auto acc = [](float a, float v) { return is_max ? std::max(a, v) : a + v; };
-  for (int64_t oh = 0; oh < h.out; ++oh) {
-    float* yr = y + oh * w.out;
-    std::fill_n(yr, w.out, is_max ? -std::numeric_limits<float>::infinity() : 0.0f);
-    for (int64_t jh = h.first[oh]; jh < h.last[oh]; ++jh) {
-      const float* xr = x + (h.start(oh) + jh * h.dilation) * w.in;
-      for (int64_t ow = 0; ow < w.out; ++ow) {
-        if (ow == lo) ow = hi;  // the interior is done below
-        if (ow >= w.out) break;
-        for (int64_t jw = w.first[ow]; jw < w.last[ow]; ++jw)
-          yr[ow] = acc(yr[ow], xr[w.start(ow) + jw * w.dilation]);
-      }
-      for (int64_t jw = 0; jw < w.kernel; ++jw) {
-        const float* xs =
-            xr + jw * w.dilation - w.pad_begin;  // tap jw of output ow at xs[ow * stride]
-        if (w.stride == 1) {
-          tap_interior<is_max, 1>(xs, yr, lo, hi, 1);
-        } else if (w.stride == 2) {
-          tap_interior<is_max, 2>(xs, yr, lo, hi, 2);
-        } else {
-          tap_interior<is_max, 0>(xs, yr, lo, hi, w.stride);
-        }
-      }
-    }
-    if (!is_max) {
-      const float* count = (count_pad ? p.count_padded : p.count_valid).data() + oh * w.out;
-      for (int64_t ow = 0; ow < w.out; ++ow) yr[ow] /= count[ow];
-    }
-  }
-}
-
+// The planes split in contiguous ranges among the threads, each thread with a workspace on its
+// stack (Pool2d bounds it); geometries Pool2d does not cover run the scalar reference.
 std::unique_ptr<OpKernel> create_pool(const Graph& g, const Node& node) {
-  PoolGeom geom = pool_geometry(g, node);
-  if (node.op == "AveragePool") {
-    for (int64_t oh = 0; oh < geom.h.out; ++oh) {
-      for (int64_t ow = 0; ow < geom.w.out; ++ow) {
-        geom.count_valid.push_back(
-            float((geom.h.last[oh] - geom.h.first[oh]) * (geom.w.last[ow] - geom.w.first[ow])));
-        geom.count_padded.push_back(float(geom.h.include[oh] * geom.w.include[ow]));
-      }
-    }
-  }
+  const PoolGeom geom = pool_geometry(g, node);
   const bool is_max = node.op == "MaxPool";
   const bool count_pad = node.attr_int("count_include_pad", 0) == 1;
+  const PoolParams p = pool_params(geom, is_max, count_pad);
+  std::shared_ptr<const detail::Pool2d> fast;
+  if (detail::Pool2d::unsupported(p).empty()) fast = std::make_shared<const detail::Pool2d>(p);
   std::string description =
-      fmt::format("{} {}x{} stride {}x{} pads {},{},{},{}",
+      fmt::format("{} {}x{} stride {}x{} pads {},{},{},{}{}",
                   is_max      ? "max"
                   : count_pad ? "avg (count pads)"
                               : "avg",
                   geom.h.kernel, geom.w.kernel, geom.h.stride, geom.w.stride, geom.h.pad_begin,
-                  geom.w.pad_begin, geom.h.pad_end, geom.w.pad_end);
+                  geom.w.pad_begin, geom.h.pad_end, geom.w.pad_end, fast ? "" : " (reference)");
+  const int64_t planes = geom.planes;
   return ops::make_kernel(
       std::move(description),
-      [geom, is_max, count_pad](std::span<const TensorView> in, std::span<const TensorView> out,
-                                const RunContext& ctx) {
-        const int64_t in_plane = geom.h.in * geom.w.in, out_plane = geom.h.out * geom.w.out;
-        const int64_t work = geom.planes * out_plane * geom.h.kernel * geom.w.kernel;
-#pragma omp parallel for num_threads(ctx.threads) if (work > kParallelMin) schedule(static)
-        for (int64_t c = 0; c < geom.planes; ++c) {
-          if (is_max) {
-            pool_plane<true>(geom, count_pad, in[0].f + c * in_plane, out[0].f + c * out_plane);
+      [p, planes, fast](std::span<const TensorView> in, std::span<const TensorView> out,
+                        const RunContext& ctx) {
+        const int64_t in_plane = p.in_h * p.in_w, out_plane = p.out_h * p.out_w;
+        const int64_t work = planes * out_plane * p.kh * p.kw;
+#pragma omp parallel num_threads(ctx.threads) if (work > kParallelMin && planes > 1)
+        {
+          const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+          const int64_t begin = planes * t / nt, end = planes * (t + 1) / nt;
+          const float* x = in[0].f + begin * in_plane;
+          float* y = out[0].f + begin * out_plane;
+          if (fast) {
+            float workspace[detail::Pool2d::kMaxWorkspaceFloats];
+            fast->run(x, y, end - begin, workspace);
           } else {
-            pool_plane<false>(geom, count_pad, in[0].f + c * in_plane, out[0].f + c * out_plane);
+            for (int64_t c = 0; c < end - begin; ++c) pool2d_ref(p, x + c * in_plane, y + c * out_plane);
           }
         }
       });
 }
 
-// ---- GlobalAveragePool -------------------------------------------------------------------------
+// ---- GlobalAveragePool, GlobalMaxPool ----------------------------------------------------------
 
-void infer_global_average_pool(Graph& g, const Node& node) {
+void infer_global_pool(Graph& g, const Node& node) {
   ops::check_attrs(g, node, {});
   ops::check_arity(g, node, 1, 1, 1, 1);
   ops::require_type(g, node, 0, DataType::f32, "input 0 (X)");
@@ -322,25 +277,21 @@ void infer_global_average_pool(Graph& g, const Node& node) {
   set_output(g, node, 0, DataType::f32, out);
 }
 
-// Mean of each contiguous block of `inner` floats, accumulated in double.
-void block_means(const float* x, float* y, int64_t blocks, int64_t inner, int threads) {
-#pragma omp parallel for num_threads(threads) if (blocks * inner > kParallelMin) schedule(static)
-  for (int64_t b = 0; b < blocks; ++b) {
-    const float* xb = x + b * inner;
-    double s = 0.0;
-    for (int64_t k = 0; k < inner; ++k) s += xb[k];
-    y[b] = inner > 0 ? static_cast<float>(s / static_cast<double>(inner)) : std::nanf("");
-  }
-}
-
-std::unique_ptr<OpKernel> create_global_average_pool(const Graph& g, const Node& node) {
+std::unique_ptr<OpKernel> create_global_pool(const Graph& g, const Node& node) {
   const Shape& x = input_value(g, node, 0).shape;
+  const bool is_max = node.op == "GlobalMaxPool";
   const int64_t planes = x[0] * x[1], inner = ops::product(x, 2, x.size());
-  return ops::make_kernel(fmt::format("mean of {} planes of {}", planes, inner),
-                          [planes, inner](std::span<const TensorView> in,
-                                          std::span<const TensorView> out, const RunContext& ctx) {
-                            block_means(in[0].f, out[0].f, planes, inner, ctx.threads);
-                          });
+  return ops::make_kernel(
+      fmt::format("{} of {} planes of {}", is_max ? "max" : "mean", planes, inner),
+      [is_max, planes, inner](std::span<const TensorView> in, std::span<const TensorView> out,
+                              const RunContext& ctx) {
+#pragma omp parallel num_threads(ctx.threads) if (planes * inner > kParallelMin && planes > 1)
+        {
+          const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+          const int64_t begin = planes * t / nt, end = planes * (t + 1) / nt;
+          detail::global_pool(is_max, in[0].f + begin * inner, end - begin, inner, out[0].f + begin);
+        }
+      });
 }
 
 }  // namespace
@@ -348,8 +299,8 @@ std::unique_ptr<OpKernel> create_global_average_pool(const Graph& g, const Node&
 void register_pooling_ops(OpTable& t) {
   add_op(t, "MaxPool", {infer_pool, create_pool, ChannelRole::spatial});
   add_op(t, "AveragePool", {infer_pool, create_pool, ChannelRole::spatial});
-  add_op(t, "GlobalAveragePool",
-         {infer_global_average_pool, create_global_average_pool, ChannelRole::spatial});
+  add_op(t, "GlobalAveragePool", {infer_global_pool, create_global_pool, ChannelRole::spatial});
+  add_op(t, "GlobalMaxPool", {infer_global_pool, create_global_pool, ChannelRole::spatial});
 }
 
 }  // namespace onexn::runtime
