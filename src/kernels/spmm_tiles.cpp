@@ -233,9 +233,9 @@ void SpmmRunImpl(const SpmmJob& job, int64_t g0, int64_t g1, int64_t q0, int64_t
 // The tile for a layer on targets other than the rated ones. R: the whole group up to 16 rows (8
 // with 16 registers), except that a layer whose groups have few steps (a 1x1 conv with few kept
 // input channels) takes 8-row tiles: its time goes into storing outputs, not multiply-adds, and
-// 8 rows leave registers for 3 pixel vectors, i.e. longer contiguous stores per output row. P: among 1, 2, 3 and the register limit,
-// the widest whose rounding of q_count up to whole tiles wastes at most an eighth more than the
-// narrowest's.
+// 8 rows leave registers for 3 pixel vectors, i.e. longer contiguous stores per output row.
+// P: among 1, 2, 3 and the register limit, the widest whose rounding of q_count up to whole tiles
+// wastes at most an eighth more than the narrowest's.
 SpmmTileInfo TileInfoByRule(int max_rows, int64_t q_count, double steps_per_group) {
   int rows = TileRows(max_rows);
   if (rows == 16 && steps_per_group < kFewSteps) rows = 8;
