@@ -49,6 +49,8 @@ class DepthwiseConv {
   void run(const float* x, float* y, const Epilogue& epi, int threads = 1) const;
 
   const ConvParams& params() const { return p_; }
+  // Weights kept, in floats.
+  int64_t stored_values() const { return static_cast<int64_t>(w_.size()); }
   // e.g. "depthwise AVX3 3x3 s2".
   std::string kernel_name() const;
 

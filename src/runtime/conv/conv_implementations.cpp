@@ -74,8 +74,8 @@ std::pair<int, double> best_block(const ConvLayer& l) {
 
 bool has_zeros(const ConvLayer& l) { return l.stats.nonzeros < l.stats.numel && l.stats.nonzeros > 0; }
 
-// A candidate running one of our objects (SparseConv or SparseConvTranspose) with the layer's
-// epilogue; `make` builds the object.
+// A candidate running one of our objects (SparseConv, SparseConvTranspose, DepthwiseConv) with
+// the layer's epilogue; `make` builds the object. An empty label names it by its kernel alone.
 template <typename Conv, typename Make>
 ConvCandidate ours(const ConvLayer& l, std::string implementation, std::string label, double predicted,
                    int block_size, Make make, bool other_split = false) {
@@ -88,12 +88,14 @@ ConvCandidate ours(const ConvLayer& l, std::string implementation, std::string l
   const int threads = l.threads;
   c.build = [=]() -> std::optional<ConvCandidate::Built> {
     auto conv = std::make_shared<Conv>(make());
-    if (other_split) {
-      // The split the automatic rule would not take (docs/kernels.md, Threads): timed too.
-      conv->set_work_split(conv->work_split(threads) == WorkSplit::pixels ? WorkSplit::groups : WorkSplit::pixels);
+    if constexpr (requires { conv->set_work_split(WorkSplit::pixels); }) {
+      if (other_split) {
+        // The split the automatic rule would not take (docs/kernels.md, Threads): timed too.
+        conv->set_work_split(conv->work_split(threads) == WorkSplit::pixels ? WorkSplit::groups : WorkSplit::pixels);
+      }
     }
     ConvCandidate::Built b;
-    b.name = fmt::format("{} ({})", label, conv->kernel_name());
+    b.name = label.empty() ? conv->kernel_name() : fmt::format("{} ({})", label, conv->kernel_name());
     b.scratch = conv->workspace_floats(threads);
     b.run = [conv, base](const float* x, float* y, const float* res, int t, float* scratch) {
       Epilogue e = base;
@@ -170,27 +172,10 @@ std::string declines_depthwise(const ConvLayer& l) {
 
 // Depthwise convs (groups = input channels): our row kernel, every weight.
 void depthwise_candidates(const ConvLayer& l, std::vector<ConvCandidate>& out) {
-  ConvCandidate c;
-  c.implementation = "depthwise";
-  c.predicted = 1.0 / kDepthwiseRate;
   const ConvParams p = l.conv;
   const float* weights = l.weights.data();
-  const Epilogue base = l.epilogue;
-  const int threads = l.threads;
-  c.build = [=]() -> std::optional<ConvCandidate::Built> {
-    auto conv = std::make_shared<detail::DepthwiseConv>(p, weights);
-    ConvCandidate::Built b;
-    b.name = conv->kernel_name();
-    b.stored_weights = p.weight_shape().numel();
-    b.scratch = conv->workspace_floats(threads);
-    b.run = [conv, base](const float* x, float* y, const float* res, int t, float* scratch) {
-      Epilogue e = base;
-      e.residual = res;
-      conv->run(x, y, e, t, scratch);
-    };
-    return b;
-  };
-  out.push_back(std::move(c));
+  out.push_back(ours<detail::DepthwiseConv>(l, "depthwise", "", 1.0 / kDepthwiseRate, 0,
+                                            [=] { return detail::DepthwiseConv(p, weights); }));
 }
 
 #if ONEXN_HAVE_ONEDNN
