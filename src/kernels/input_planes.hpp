@@ -15,7 +15,8 @@
 //  - padded (stride 1): each row holds pad_left zeros, then the W inputs; the row stride is
 //    W + max(pad_left, pad_right), so a row's right padding reuses the next row's left zeros and
 //    only max(pad) columns per row are wasted (a tap reading past a row's end lands in the next
-//    row's left zeros, dilated or not). pad_top / pad_bottom zero rows above and below.
+//    row's left zeros, dilated or not); at least out_w, when pads on both sides reach past the
+//    kernel's span (a padded 1x1 conv), so that every output column has a place of its own. pad_top / pad_bottom zero rows above and below.
 //  - phases (stride s > 1): the zero-padded input split into s*s phase images (py, px) holding
 //    padded rows py, py+s, ... and columns px, px+s, ...; tap (ky, kx) reads phase (ky%s, kx%s)
 //    at row +ky/s, column +kx/s (dilated: phase (ky*d_h % s, kx*d_w % s), row +ky*d_h/s). Together the phases are about the size of the padded input
