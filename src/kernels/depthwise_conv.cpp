@@ -7,7 +7,7 @@
 
 #include <algorithm>
 
-#include "kernels/deinterleave.hpp"
+#include "kernels/deinterleave-inl.h"
 #include "kernels/depthwise_conv.hpp"
 #include "kernels/epilogue-inl.h"
 
@@ -19,200 +19,319 @@ namespace hn = hwy::HWY_NAMESPACE;
 using D = hn::ScalableTag<float>;
 using V = hn::Vec<D>;
 
-// Output vectors computed together along a row: each tap's weight is broadcast once for them.
-constexpr int kUnroll = 4;
+// Targets whose masked loads and stores touch only the lanes of the mask (x86 from AVX2 on);
+// elsewhere Highway emulates a masked store by rewriting the whole vector, which would race
+// with the thread writing the next row, so row ends are done lane by lane there.
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
+constexpr bool kNativeMasks = true;
+#else
+constexpr bool kNativeMasks = false;
+#endif
 
-// dst[0, n) = src[0, n), dst[0, n) = 0: vectors, then the rest (rows are short: a library call
-// per row would cost more than the copy).
+// dst[0, n) = src[0, n); reads stay within src[0, n). Writes may run up to a vector past n.
 HWY_INLINE void CopyRun(const float* HWY_RESTRICT src, float* HWY_RESTRICT dst, int64_t n) {
   const D d;
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
   int64_t i = 0;
   for (; i + L <= n; i += L) hn::StoreU(hn::LoadU(d, src + i), d, dst + i);
-  for (; i < n; ++i) dst[i] = src[i];
+  if (i == n) return;
+  if constexpr (kNativeMasks) {
+    hn::StoreU(hn::MaskedLoad(hn::FirstN(d, static_cast<size_t>(n - i)), d, src + i), d, dst + i);
+  } else {
+    for (; i < n; ++i) dst[i] = src[i];
+  }
 }
+
+// dst[0, n) = 0, in whole vectors: may write up to a vector past n.
 HWY_INLINE void ZeroRun(float* HWY_RESTRICT dst, int64_t n) {
   const D d;
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
-  int64_t i = 0;
-  for (; i + L <= n; i += L) hn::StoreU(hn::Zero(d), d, dst + i);
-  for (; i < n; ++i) dst[i] = 0.0f;
+  for (int64_t i = 0; i < n; i += L) hn::StoreU(hn::Zero(d), d, dst + i);
 }
 
-// Copies input row `src` (w floats) into `dst` as `s` stride phases of `len` floats each:
-// dst[r * len + t] = src[t * s + r - pad], zero outside the row.
-void PrepareRow(const float* HWY_RESTRICT src, int64_t w, int64_t pad, int64_t s, int64_t len,
-                float* HWY_RESTRICT dst) {
-  int64_t first[2] = {0, 0}, t0[2] = {0, 0}, count[2] = {0, 0};
-  for (int64_t r = 0; r < s; ++r) {
-    float* row = dst + r * len;
-    const int64_t c0 = r - pad;  // the input column at t = 0
-    const int64_t t_first = c0 >= 0 ? 0 : (-c0 + s - 1) / s;
-    const int64_t col = c0 + t_first * s;
-    const int64_t n = col < w && t_first < len ? std::min(len - t_first, (w - 1 - col) / s + 1) : 0;
-    for (int64_t t = 0; t < std::min(t_first, len); ++t) row[t] = 0.0f;
-    ZeroRun(row + std::min(len, t_first + n), len - std::min(len, t_first + n));
-    if (s == 1) {
-      CopyRun(src + col, row + t_first, n);
-    } else if (s == 2) {
-      first[r] = col, t0[r] = t_first, count[r] = n;
-    } else {
-      for (int64_t k = 0; k < n; ++k) row[t_first + k] = src[col + k * s];
+// Where the input columns go in column phase rx (the same for every row): phase column
+// c_first + k reads input column col + k * stride_w, k < count; the rest is padding.
+struct PhaseColumns {
+  int64_t c_first = 0, col = 0, count = 0;
+};
+
+// Fills the phase planes of output rows [oy0, oy1) of input plane x (DepthwiseJob says how they
+// are laid out). The planes were zeroed before the first item and the padding columns are never
+// written, so a row inside the input only copies its columns and one outside it is zeroed.
+// Rows are written in address order: a zeroed row's overshoot past its end lands in the next
+// row, written after it, or in the plane's slack.
+void FillPhases(const DepthwiseJob& job, const PhaseColumns* cols, bool split2, const float* HWY_RESTRICT x,
+                int64_t oy0, int64_t oy1, float* HWY_RESTRICT phases) {
+  const ConvParams& p = job.p;
+  const int64_t sh = p.stride_h, sw = p.stride_w, wq = job.wq;
+  const int64_t rows = (oy1 - oy0) + job.max_row_offset;
+  for (int64_t ry = 0; ry < sh; ++ry) {
+    if (!job.row_phase_used[ry]) continue;
+    float* plane = phases + ry * sw * job.phase_floats;
+    for (int64_t lr = 0; lr < rows; ++lr) {
+      const int64_t iy = (oy0 + lr) * sh + ry - p.pad_top;
+      float* row = plane + lr * wq;
+      if (iy < 0 || iy >= p.h) {
+        for (int64_t rx = 0; rx < sw; ++rx)
+          if (job.col_phase_used[rx]) ZeroRun(row + rx * job.phase_floats, wq);
+        continue;
+      }
+      const float* src = x + iy * p.w;
+      if (sw == 1) {
+        CopyRun(src + cols[0].col, row + cols[0].c_first, cols[0].count);
+      } else if (split2) {
+        // Stride 2, both phases taking all of their columns (the usual case): one pass splits
+        // the row into its even and odd columns.
+        const int64_t even = cols[0].col == 0 ? 0 : 1;  // the phase holding the even columns
+        Deinterleave2(src, p.w, row + even * job.phase_floats + cols[even].c_first,
+                      row + (1 - even) * job.phase_floats + cols[1 - even].c_first);
+      } else {
+        for (int64_t rx = 0; rx < sw; ++rx) {
+          if (!job.col_phase_used[rx]) continue;
+          float* dst = row + rx * job.phase_floats + cols[rx].c_first;
+          for (int64_t k = 0; k < cols[rx].count; ++k) dst[k] = src[cols[rx].col + k * sw];
+        }
+      }
     }
   }
-  if (s != 2) return;
-  // Stride 2: one pass splits the row into its even and odd columns when both phases take all of
-  // theirs (the usual case), else an element loop.
-  const int64_t even = first[0] == 0 ? 0 : 1;  // the phase that holds the even columns
-  const int64_t odd = 1 - even;
-  if (first[even] == 0 && first[odd] == 1 && count[even] == (w + 1) / 2 && count[odd] == w / 2) {
-    deinterleave2(src, w, dst + even * len + t0[even], dst + odd * len + t0[odd]);
-    return;
-  }
-  for (int64_t r = 0; r < 2; ++r)
-    for (int64_t k = 0; k < count[r]; ++k) dst[r * len + t0[r] + k] = src[first[r] + k * 2];
 }
 
-// y[0, n) = epilogue(acc) for channel bias b; res, if set, is read at y's positions.
-HWY_INLINE void StoreOut(const Epi& e, V acc, float b, const float* res, float* y, int64_t n) {
+// Output vectors computed together: a vector load and a multiply-add per tap and vector, the
+// tap's weight broadcast once for all of them.
+constexpr int kChunk = 8;
+
+// ob[u * L, (u + 1) * L) for u < U = bias + sum over taps t of w[t] * phases[off[t] + u * L, ...).
+// kTaps > 0: that many taps, their weights in registers (wv); 0: `taps` taps, broadcast per use.
+template <int U, int kTaps>
+HWY_INLINE void ComputeChunk(const float* HWY_RESTRICT base, const int64_t* HWY_RESTRICT off,
+                             const float* HWY_RESTRICT wk, int64_t taps, const V* wv, V bias,
+                             float* HWY_RESTRICT ob) {
   const D d;
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
-  V v = hn::Add(acc, hn::Set(d, b));
-  if (n == L) {
-    if (res) v = hn::Add(v, hn::LoadU(d, res));
-    hn::StoreU(Activate(e, v), d, y);
-    return;
+  V acc[U];
+#pragma GCC unroll 8
+  for (int u = 0; u < U; ++u) acc[u] = bias;
+  const int64_t n = kTaps > 0 ? kTaps : taps;
+#pragma GCC unroll 9
+  for (int64_t t = 0; t < n; ++t) {
+    const V w = kTaps > 0 ? wv[t] : hn::Set(d, wk[t]);
+    const float* src = base + off[t];
+#pragma GCC unroll 8
+    for (int u = 0; u < U; ++u) acc[u] = hn::MulAdd(w, hn::LoadU(d, src + u * L), acc[u]);
   }
-  HWY_ALIGN float buf[hn::MaxLanes(D())];
-  hn::Store(v, d, buf);
-  for (int64_t i = 0; i < n; ++i) y[i] = ActivateScalar(e, buf[i] + (res ? res[i] : 0.0f));
+#pragma GCC unroll 8
+  for (int u = 0; u < U; ++u) hn::Store(acc[u], d, ob + u * L);
 }
 
-// Output columns [ox, ox + U * L) of R consecutive output rows (the last vectors may run past a
-// row's end: they are computed and not stored). rows[r * kh + ky] is the prepared input row of
-// output row r's tap row ky, or null where it falls in the padding; tap_at[kx] is where tap
-// column kx reads output column 0 in a prepared row. R rows at once give narrow rows R * U
-// independent accumulators: one row of one vector would wait on the FMA latency at every tap.
-template <int U, int R>
-HWY_INLINE void ComputeChunk(const DepthwiseJob& job, const Epi& e, const float* const* rows,
-                             const int64_t* tap_at, const float* wk, float bias, const float* res,
-                             float* y, int64_t ox) {
+// The flat output block ob[0, vectors * L): kChunk vectors at a time, then the rest.
+template <int kTaps>
+void ComputeBlock(const float* HWY_RESTRICT phases, const int64_t* HWY_RESTRICT off,
+                  const float* HWY_RESTRICT wk, int64_t taps, float bias, float* HWY_RESTRICT ob,
+                  int64_t vectors) {
   const D d;
-  const ConvParams& p = job.p;
   const int64_t L = static_cast<int64_t>(hn::Lanes(d));
-  const int64_t out_w = job.out_w;
+  V wv[kTaps > 0 ? kTaps : 1];
+  if constexpr (kTaps > 0) {
+    for (int t = 0; t < kTaps; ++t) wv[t] = hn::Set(d, wk[t]);
+  }
+  const V b = hn::Set(d, bias);
+  int64_t v = 0;
+  for (; v + kChunk <= vectors; v += kChunk)
+    ComputeChunk<kChunk, kTaps>(phases + v * L, off, wk, taps, wv, b, ob + v * L);
+  const float* at = phases + v * L;
+  float* out = ob + v * L;
+  switch (vectors - v) {
+    case 0: return;
+    case 1: return ComputeChunk<1, kTaps>(at, off, wk, taps, wv, b, out);
+    case 2: return ComputeChunk<2, kTaps>(at, off, wk, taps, wv, b, out);
+    case 3: return ComputeChunk<3, kTaps>(at, off, wk, taps, wv, b, out);
+    case 4: return ComputeChunk<4, kTaps>(at, off, wk, taps, wv, b, out);
+    case 5: return ComputeChunk<5, kTaps>(at, off, wk, taps, wv, b, out);
+    case 6: return ComputeChunk<6, kTaps>(at, off, wk, taps, wv, b, out);
+    default: return ComputeChunk<7, kTaps>(at, off, wk, taps, wv, b, out);
+  }
+}
+
+// 3x3 kernels at stride 1 or 2 (dilation 1) on rows of at least half a vector: tiles of R output
+// rows x U vectors. An input vector feeds every output row of the tile that reads it (up to
+// three at stride 1), so a tile loads (R + 2) x 3 x U vectors at stride 1 for 9 x R x U
+// multiply-adds, not one per multiply-add: loads, not multiply-adds, bound the flat loop.
+#if HWY_ARCH_X86 && HWY_TARGET > HWY_AVX3 || HWY_ARCH_ARM_V7
+constexpr int kTileRows = 3, kTileVectors = 1;  // 16 vector registers: 9 weights, 3 sums, a load
+#else
+constexpr int kTileRows = 4, kTileVectors = 2;  // 32: 9 weights, 8 sums, loads
+#endif
+
+// Whether output row r of a tile reads plane (ry, rx) row j, column offset c, and with which tap.
+constexpr int TapOf(int S, int ry, int rx, int j, int c, int r) {
+  for (int ky = ry; ky < 3; ky += S) {
+    const int kx = c * S + rx;
+    if (kx < 3 && j - ky / S == r) return ky * 3 + kx;
+  }
+  return -1;
+}
+
+// v, kept in a register: GCC otherwise folds a load used by several multiply-adds into each
+// of them as a memory operand, loading it again for every one (x86 only: elsewhere a
+// multiply-add takes no memory operand).
+HWY_INLINE V InRegister(V v) {
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+  asm("" : "+v"(v.raw));
+#elif HWY_ARCH_X86 && HWY_TARGET <= HWY_SSE4
+  asm("" : "+x"(v.raw));
+#endif
+  return v;
+}
+
+template <int S, int R, int U>
+HWY_INLINE void RowTile(const float* HWY_RESTRICT base, int64_t wq, int64_t plane_floats, const V* wv, V bias,
+                        float* HWY_RESTRICT ob) {
+  const D d;
+  const int64_t L = static_cast<int64_t>(hn::Lanes(d));
   V acc[R][U];
 #pragma GCC unroll 4
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 4
-    for (int u = 0; u < U; ++u) acc[r][u] = hn::Zero(d);
-  for (int64_t ky = 0; ky < p.kh; ++ky) {
-    const float* w = wk + ky * p.kw;
-    for (int64_t kx = 0; kx < p.kw; ++kx) {
-      const V wv = hn::Set(d, w[kx]);
+    for (int u = 0; u < U; ++u) acc[r][u] = bias;
+#pragma GCC unroll 2
+  for (int ry = 0; ry < S; ++ry)
+#pragma GCC unroll 2
+    for (int rx = 0; rx < S; ++rx)
+#pragma GCC unroll 8
+      for (int j = 0; j < R + 2 / S; ++j)
+#pragma GCC unroll 3
+        for (int c = 0; c <= 2 / S; ++c) {
+          const float* src = base + (ry * S + rx) * plane_floats + j * wq + c;
+          V in[U];
 #pragma GCC unroll 4
-      for (int r = 0; r < R; ++r) {
-        const float* row = rows[r * p.kh + ky];
-        if (!row) continue;
-        const float* src = row + tap_at[kx] + ox;
+          for (int u = 0; u < U; ++u) in[u] = InRegister(hn::LoadU(d, src + u * L));
 #pragma GCC unroll 4
-        for (int u = 0; u < U; ++u) acc[r][u] = hn::MulAdd(wv, hn::LoadU(d, src + u * L), acc[r][u]);
-      }
-    }
-  }
+          for (int r = 0; r < R; ++r) {
+            const int t = TapOf(S, ry, rx, j, c, r);
+            if (t < 0) continue;
+#pragma GCC unroll 4
+            for (int u = 0; u < U; ++u) acc[r][u] = hn::MulAdd(wv[t], in[u], acc[r][u]);
+          }
+        }
 #pragma GCC unroll 4
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 4
-    for (int u = 0; u < U; ++u) {
-      const int64_t at = ox + u * L;
-      if (at < out_w) {
-        StoreOut(e, acc[r][u], bias, res ? res + r * out_w + at : nullptr, y + r * out_w + at,
-                 std::min(L, out_w - at));
-      }
-    }
+    for (int u = 0; u < U; ++u) hn::StoreU(acc[r][u], d, ob + r * wq + u * L);
 }
 
-// R output rows: kUnroll vectors at a time along them, fewer at their end.
-template <int R>
-void ComputeRows(const DepthwiseJob& job, const Epi& e, const float* const* rows, const int64_t* tap_at,
-                 const float* wk, float bias, const float* res, float* y) {
+// Output rows [0, rows) of the block, vectors [0, ceil(out_w / L)) of each, as R x U tiles.
+template <int S, int R>
+HWY_INLINE void RowTiles(const float* base, int64_t wq, int64_t plane_floats, const V* wv, V bias, float* ob,
+                         int64_t vectors) {
   const int64_t L = static_cast<int64_t>(hn::Lanes(D()));
-  const int64_t out_w = job.out_w;
-  int64_t ox = 0;
-  for (; ox + kUnroll * L <= out_w; ox += kUnroll * L)
-    ComputeChunk<kUnroll, R>(job, e, rows, tap_at, wk, bias, res, y, ox);
-  switch ((out_w - ox + L - 1) / L) {
+  int64_t v = 0;
+  for (; v + kTileVectors <= vectors; v += kTileVectors)
+    RowTile<S, R, kTileVectors>(base + v * L, wq, plane_floats, wv, bias, ob + v * L);
+  for (; v < vectors; ++v) RowTile<S, R, 1>(base + v * L, wq, plane_floats, wv, bias, ob + v * L);
+}
+
+template <int S>
+void ComputeRowTiles(const float* HWY_RESTRICT phases, int64_t wq, int64_t plane_floats, const float* HWY_RESTRICT wk,
+                     float bias, float* HWY_RESTRICT ob, int64_t rows, int64_t out_w) {
+  const D d;
+  const int64_t L = static_cast<int64_t>(hn::Lanes(d));
+  V wv[9];
+  for (int t = 0; t < 9; ++t) wv[t] = hn::Set(d, wk[t]);
+  const V b = hn::Set(d, bias);
+  const int64_t vectors = (out_w + L - 1) / L;
+  int64_t r = 0;
+  for (; r + kTileRows <= rows; r += kTileRows)
+    RowTiles<S, kTileRows>(phases + r * wq, wq, plane_floats, wv, b, ob + r * wq, vectors);
+  switch (rows - r) {
     case 0: return;
-    case 1: return ComputeChunk<1, R>(job, e, rows, tap_at, wk, bias, res, y, ox);
-    case 2: return ComputeChunk<2, R>(job, e, rows, tap_at, wk, bias, res, y, ox);
-    case 3: return ComputeChunk<3, R>(job, e, rows, tap_at, wk, bias, res, y, ox);
-    default: return ComputeChunk<kUnroll, R>(job, e, rows, tap_at, wk, bias, res, y, ox);
+    case 1: return RowTiles<S, 1>(phases + r * wq, wq, plane_floats, wv, b, ob + r * wq, vectors);
+    case 2: return RowTiles<S, 2>(phases + r * wq, wq, plane_floats, wv, b, ob + r * wq, vectors);
+    default: return RowTiles<S, 3>(phases + r * wq, wq, plane_floats, wv, b, ob + r * wq, vectors);
   }
 }
 
-// Output rows computed together: 4 on rows of one or two vectors, 2 on wider ones (8
-// accumulators for the 4-vector chunks: 2 rows ran MobileNetV2's 112x112 and 56x56 layers 7-10%
-// faster than 1 on Zen 4).
-HWY_INLINE int64_t RowsAtOnce(int64_t out_w) {
-  const int64_t L = static_cast<int64_t>(hn::Lanes(D()));
-  return out_w <= 2 * L ? 4 : 2;
+// y row [0, n) = activation(ob row + residual row): whole vectors, then the row's end.
+HWY_INLINE void StoreRow(const Epi& e, const float* HWY_RESTRICT ob, const float* res, float* y, int64_t n) {
+  const D d;
+  const int64_t L = static_cast<int64_t>(hn::Lanes(d));
+  int64_t i = 0;
+  for (; i + L <= n; i += L) {
+    V v = hn::LoadU(d, ob + i);
+    if (res) v = hn::Add(v, hn::LoadU(d, res + i));
+    hn::StoreU(Activate(e, v), d, y + i);
+  }
+  if (i == n) return;
+  if constexpr (kNativeMasks) {
+    const auto m = hn::FirstN(d, static_cast<size_t>(n - i));
+    V v = hn::LoadU(d, ob + i);
+    if (res) v = hn::Add(v, hn::MaskedLoad(m, d, res + i));
+    hn::BlendedStore(Activate(e, v), m, d, y + i);
+  } else {
+    for (; i < n; ++i) y[i] = ActivateScalar(e, ob[i] + (res ? res[i] : 0.0f));
+  }
 }
 
-// Work items [begin, end): item i is output rows [rb * rows_per_item, ...) of image n, channel co
-// with i = (n * c_out + co) * row_blocks + rb. ring: job.ring_rows prepared rows.
-void DepthwiseItemsImpl(const DepthwiseJob& job, int64_t begin, int64_t end, float* ring) {
+// Work items [begin, end): item i is output rows [rb * rows_per_item, ...) of output channel
+// co = ci * multiplier + j of image n, i = ((n * c_in + ci) * row_blocks + rb) * multiplier + j,
+// so the output channels of one input channel follow each other and share its phase planes.
+// work: job.phases_floats phase planes, then job.out_floats of flat output block.
+void DepthwiseItemsImpl(const DepthwiseJob& job, int64_t begin, int64_t end, float* work) {
   const ConvParams& p = job.p;
   const Epi e = MakeEpi(job.epi);
-  const int64_t oh = p.out_h(), ow = p.out_w();
+  const int64_t oh = p.out_h(), ow = p.out_w(), wq = job.wq;
+  const int64_t L = static_cast<int64_t>(hn::Lanes(D()));
   const int64_t row_blocks = (oh + job.rows_per_item - 1) / job.rows_per_item;
-  const int64_t row_floats = p.stride_w * job.phase_len;
-  std::vector<int64_t> tag(static_cast<size_t>(job.ring_rows));
-  std::vector<const float*> rows(static_cast<size_t>(4 * p.kh));  // 4: RowsAtOnce's most
-  std::vector<int64_t> tap_at(static_cast<size_t>(p.kw));
-  for (int64_t kx = 0; kx < p.kw; ++kx) {
-    const int64_t col = kx * p.dilation_w;  // the padded column tap kx reads for output column 0
-    tap_at[kx] = (col % p.stride_w) * job.phase_len + col / p.stride_w;
+  const int64_t taps = p.kh * p.kw;
+  std::vector<int64_t> off(static_cast<size_t>(taps));
+  for (int64_t ky = 0; ky < p.kh; ++ky) {
+    for (int64_t kx = 0; kx < p.kw; ++kx) {
+      const int64_t dy = ky * p.dilation_h, dx = kx * p.dilation_w;
+      off[ky * p.kw + kx] = ((dy % p.stride_h) * p.stride_w + dx % p.stride_w) * job.phase_floats +
+                            (dy / p.stride_h) * wq + dx / p.stride_w;
+    }
   }
-  int64_t last_input = -1;
+  // Phase column runs, the same for every row.
+  std::vector<PhaseColumns> cols(static_cast<size_t>(p.stride_w));
+  for (int64_t rx = 0; rx < p.stride_w; ++rx) {
+    const int64_t c0 = rx - p.pad_left;  // the input column phase column 0 reads
+    PhaseColumns& c = cols[rx];
+    c.c_first = std::min(wq, c0 >= 0 ? 0 : (-c0 + p.stride_w - 1) / p.stride_w);
+    c.col = c0 + c.c_first * p.stride_w;
+    c.count = c.col < p.w ? std::min(wq - c.c_first, (p.w - 1 - c.col) / p.stride_w + 1) : 0;
+  }
+  const bool split2 = p.stride_w == 2 && job.col_phase_used[0] && job.col_phase_used[1] &&
+                      cols[0].col + cols[1].col == 1 && cols[cols[0].col].count == (p.w + 1) / 2 &&
+                      cols[1 - cols[0].col].count == p.w / 2;
+  // 3x3 at stride 1 or 2 on rows of at least half a vector: row tiles (their stride), else the
+  // flat loop (0), which fills whole vectors on narrower rows.
+  const bool tiles = p.kh == 3 && p.kw == 3 && p.dilation_h == 1 && p.dilation_w == 1 &&
+                     p.stride_h == p.stride_w && p.stride_h <= 2 && 2 * ow >= L;
+  const int row_tiles = tiles ? static_cast<int>(p.stride_h) : 0;
+  float* phases = work;
+  float* ob = work + job.phases_floats;
+  std::fill(phases, ob, 0.0f);
+  int64_t filled = -1;  // the (input plane, row block) the phase planes hold
   for (int64_t i = begin; i < end; ++i) {
-    const int64_t plane = i / row_blocks, rb = i % row_blocks;  // plane = n * c_out + co
-    const int64_t n = plane / p.c_out, co = plane % p.c_out, ci = co / job.multiplier;
-    // The ring holds rows of one input plane; the next output channel of the same input channel
-    // (a channel multiplier > 1), or the next row block, keeps them.
-    const int64_t input = n * p.c_in + ci;
-    if (input != last_input) std::fill(tag.begin(), tag.end(), -1);
-    last_input = input;
-    const float* x = job.x + input * p.h * p.w;
-    const float* wk = job.w + co * p.kh * p.kw;
+    const int64_t j = i % job.multiplier, rest = i / job.multiplier;
+    const int64_t rb = rest % row_blocks, input = rest / row_blocks;  // input = n * c_in + ci
+    const int64_t n = input / p.c_in, co = (input % p.c_in) * job.multiplier + j;
+    const int64_t oy0 = rb * job.rows_per_item, oy1 = std::min(oh, oy0 + job.rows_per_item);
+    if (rest != filled) FillPhases(job, cols.data(), split2, job.x + input * p.h * p.w, oy0, oy1, phases);
+    filled = rest;
+    const float* wk = job.w + co * taps;
     const float bias = job.epi.bias ? job.epi.bias[co] : 0.0f;
-    const int64_t oy_end = std::min(oh, (rb + 1) * job.rows_per_item);
-    for (int64_t oy = rb * job.rows_per_item; oy < oy_end;) {
-      const int64_t r_count = std::min(RowsAtOnce(ow), oy_end - oy);
-      const int64_t R = r_count >= 4 ? 4 : r_count >= 2 ? 2 : 1;
-      for (int64_t r = 0; r < R; ++r) {
-        for (int64_t ky = 0; ky < p.kh; ++ky) {
-          const int64_t iy = (oy + r) * p.stride_h - p.pad_top + ky * p.dilation_h;
-          const float*& slot_row = rows[r * p.kh + ky];
-          if (iy < 0 || iy >= p.h) {
-            slot_row = nullptr;
-            continue;
-          }
-          const int64_t slot = iy % job.ring_rows;
-          float* row = ring + slot * row_floats;
-          if (tag[slot] != iy) {
-            PrepareRow(x + iy * p.w, p.w, p.pad_left, p.stride_w, job.phase_len, row);
-            tag[slot] = iy;
-          }
-          slot_row = row;
-        }
-      }
-      const int64_t out = (plane * oh + oy) * ow;
-      const float* res = job.epi.residual ? job.epi.residual + out : nullptr;
-      float* y = job.y + out;
-      if (R == 4) ComputeRows<4>(job, e, rows.data(), tap_at.data(), wk, bias, res, y);
-      else if (R == 2) ComputeRows<2>(job, e, rows.data(), tap_at.data(), wk, bias, res, y);
-      else ComputeRows<1>(job, e, rows.data(), tap_at.data(), wk, bias, res, y);
-      oy += R;
+    if (row_tiles == 1) {
+      ComputeRowTiles<1>(phases, wq, job.phase_floats, wk, bias, ob, oy1 - oy0, ow);
+    } else if (row_tiles == 2) {
+      ComputeRowTiles<2>(phases, wq, job.phase_floats, wk, bias, ob, oy1 - oy0, ow);
+    } else {
+      const int64_t vectors = ((oy1 - oy0) * wq + L - 1) / L;
+      if (taps == 9) ComputeBlock<9>(phases, off.data(), wk, taps, bias, ob, vectors);
+      else ComputeBlock<0>(phases, off.data(), wk, taps, bias, ob, vectors);
+    }
+    const int64_t out = ((n * p.c_out + co) * oh + oy0) * ow;
+    for (int64_t r = 0; r < oy1 - oy0; ++r) {
+      StoreRow(e, ob + r * wq, job.epi.residual ? job.epi.residual + out + r * ow : nullptr, job.y + out + r * ow, ow);
     }
   }
 }
@@ -236,9 +355,13 @@ HWY_EXPORT(DepthwiseItemsImpl);
 HWY_EXPORT(TargetNameImpl);
 
 namespace {
-// Floats any target's row loop may read past the last output column: kUnroll vectors of the
-// widest target (AVX-512: 16 lanes).
-constexpr int64_t kRowSlack = 4 * 16;
+// Floats of phase planes and flat output per thread the row blocks are sized to: with the input
+// rows and output rows they touch, about what an L1 data cache holds (32 KB on Zen 3 / 4).
+constexpr int64_t kBlockBudget = 6144;
+// Floats past each plane's rows that the last vectors' loads may reach: two of the widest
+// target's vectors (AVX-512: 16 lanes).
+constexpr int64_t kSlack = 2 * 16;
+int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
 }  // namespace
 
 std::string DepthwiseConv::unsupported(const ConvParams& p) {
@@ -254,24 +377,31 @@ std::string DepthwiseConv::unsupported(const ConvParams& p) {
 DepthwiseConv::DepthwiseConv(const ConvParams& p, const float* weights) : p_(p) {
   if (const std::string why = unsupported(p); !why.empty()) throw InvalidArgument(why);
   w_.assign(weights, weights + p.c_out * p.kh * p.kw);
-  // A phase row holds every column a row's loads reach: output columns rounded up to whole
-  // unrolled vectors plus the reach of the widest tap.
-  phase_len_ = (p.out_w() + kRowSlack - 1) / kRowSlack * kRowSlack + (p.kw - 1) * p.dilation_w / p.stride_w + 1;
-  // The input rows of up to 4 output rows computed together.
-  ring_rows_ = 3 * p.stride_h + (p.kh - 1) * p.dilation_h + 1;
+  const int64_t oh = p.out_h(), ow = p.out_w();
+  max_row_offset_ = (p.kh - 1) * p.dilation_h / p.stride_h;
+  const int64_t max_col_offset = (p.kw - 1) * p.dilation_w / p.stride_w;
+  wq_ = ow + max_col_offset;
+  const int64_t phases = p.stride_h * p.stride_w;
+  block_rows_ = std::clamp<int64_t>(kBlockBudget / ((phases + 1) * wq_), 1, oh);
+  phase_floats_ = round_up((block_rows_ + max_row_offset_) * wq_ + max_col_offset + kSlack, 16);
+  out_floats_ = round_up(block_rows_ * wq_ + 16, 16);
+  row_phase_used_.assign(static_cast<size_t>(p.stride_h), 0);
+  col_phase_used_.assign(static_cast<size_t>(p.stride_w), 0);
+  for (int64_t ky = 0; ky < p.kh; ++ky) row_phase_used_[ky * p.dilation_h % p.stride_h] = 1;
+  for (int64_t kx = 0; kx < p.kw; ++kx) col_phase_used_[kx * p.dilation_w % p.stride_w] = 1;
 }
 
-int64_t DepthwiseConv::ring_floats() const { return ring_rows_ * p_.stride_w * phase_len_; }
+int64_t DepthwiseConv::thread_floats() const { return p_.stride_h * p_.stride_w * phase_floats_ + out_floats_; }
 
-int64_t DepthwiseConv::workspace_floats(int threads) const { return std::max(threads, 1) * ring_floats(); }
+int64_t DepthwiseConv::workspace_floats(int threads) const { return std::max(threads, 1) * thread_floats(); }
 
 int64_t DepthwiseConv::rows_per_item(int threads) const {
-  // Whole planes when there are plenty; else planes cut into row blocks, so that every thread
-  // has several items.
+  // Whole planes (as far as a block holds them) when there are plenty; else planes cut into
+  // row blocks, so that every thread has several items.
   const int64_t planes = p_.batch * p_.c_out, oh = p_.out_h();
   const int64_t want = 8 * int64_t{threads};
-  if (planes >= want || oh == 1) return oh;
-  return std::max<int64_t>(1, oh * planes / want);
+  if (planes >= want || oh == 1) return block_rows_;
+  return std::clamp<int64_t>(oh * planes / want, 1, block_rows_);
 }
 
 void DepthwiseConv::run(const float* x, float* y, const Epilogue& epi, int threads, float* workspace) const {
@@ -283,13 +413,16 @@ void DepthwiseConv::run(const float* x, float* y, const Epilogue& epi, int threa
   job.w = w_.data();
   job.y = y;
   job.epi = epi;
-  job.phase_len = phase_len_;
-  job.ring_rows = ring_rows_;
+  job.wq = wq_;
+  job.phase_floats = phase_floats_;
+  job.phases_floats = p_.stride_h * p_.stride_w * phase_floats_;
+  job.max_row_offset = max_row_offset_;
+  job.row_phase_used = row_phase_used_.data();
+  job.col_phase_used = col_phase_used_.data();
   job.rows_per_item = rows_per_item(threads);
-  job.out_w = p_.out_w();
   const int64_t oh = p_.out_h();
   const int64_t total = p_.batch * p_.c_out * ((oh + job.rows_per_item - 1) / job.rows_per_item);
-  const int64_t ring = ring_floats();
+  const int64_t per_thread = thread_floats();
   if (threads == 1 || total == 1) {
     HWY_DYNAMIC_DISPATCH(DepthwiseItemsImpl)(job, 0, total, workspace);
     return;
@@ -298,7 +431,7 @@ void DepthwiseConv::run(const float* x, float* y, const Epilogue& epi, int threa
   {
     const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
     const int64_t begin = total * t / nt, end = total * (t + 1) / nt;
-    if (begin < end) HWY_DYNAMIC_DISPATCH(DepthwiseItemsImpl)(job, begin, end, workspace + t * ring);
+    if (begin < end) HWY_DYNAMIC_DISPATCH(DepthwiseItemsImpl)(job, begin, end, workspace + t * per_thread);
   }
 }
 

@@ -3,10 +3,10 @@
 // tile, a vector load per multiply-add with no reuse across output channels, and oneDNN runs them
 // on a blocked layout with reorders at both ends.
 //
-// Each output row is a sum of K x K shifted input rows times one weight each, computed along the
-// row in vectors. Input rows are first copied into a small per-thread ring, zero-padded and, for
-// strides > 1, split into their stride phases, so that every tap reads one contiguous vector and
-// no load needs a bounds check; each input row is prepared once per channel and row range.
+// The kernel copies a block of input rows into small per-thread planes, zero-padded and split
+// into stride phases, and computes the block's output rows as one flat run of vectors (below), so
+// that narrow rows (7 or 14 columns) fill whole vectors as wide ones do and no load needs a
+// bounds check.
 // Covered: any batch, channels, channel multiplier (c_out = m * c_in), kernel size, padding,
 // dilation and strides (H and W independent). The epilogue is fused: bias, residual, activation.
 #pragma once
@@ -19,7 +19,15 @@
 
 namespace onexn::detail {
 
-// What one call computes (built by DepthwiseConv, read by the per-target code).
+// What one call computes (built by DepthwiseConv, read by the per-target code). A work item is
+// a block of output rows of one output channel. Its input rows are first copied into per-thread
+// phase planes: stride_h x stride_w planes, plane (ry, rx) holding padded input (r * stride_h +
+// ry, c * stride_w + rx) at row r, column c, wq floats per row, zeros where the padding is. Tap
+// (ky, kx) of output (oy, ox) is then one plane's (oy + ky * dilation_h / stride_h, ox + kx *
+// dilation_w / stride_w), so the block's outputs, taken as one flat run of rows of wq (the
+// columns past out_w are computed and dropped), are a sum of K x K shifted runs times one weight
+// each: full vectors whatever the row width. The run goes to a flat output block and from there,
+// row by row through the epilogue, to y.
 struct DepthwiseJob {
   ConvParams p;
   int64_t multiplier = 1;   // output channels per input channel
@@ -27,10 +35,13 @@ struct DepthwiseJob {
   const float* w = nullptr;  // [c_out][kh][kw]
   float* y = nullptr;
   Epilogue epi;
-  int64_t phase_len = 0;    // floats per stride phase of a prepared row
-  int64_t ring_rows = 0;    // prepared rows kept per thread
-  int64_t rows_per_item = 0;  // output rows of one work item
-  int64_t out_w = 0;          // p.out_w()
+  int64_t wq = 0;              // floats per phase plane row: out_w + the widest tap's column offset
+  int64_t phase_floats = 0;    // floats per phase plane, slack included
+  int64_t phases_floats = 0;   // all phase planes; the flat output block follows them
+  int64_t max_row_offset = 0;  // the lowest tap's row offset in its phase plane
+  const uint8_t* row_phase_used = nullptr;  // [stride_h]: some tap reads this row phase
+  const uint8_t* col_phase_used = nullptr;  // [stride_w]
+  int64_t rows_per_item = 0;   // output rows of one work item
 };
 
 class DepthwiseConv {
@@ -55,11 +66,14 @@ class DepthwiseConv {
   std::string kernel_name() const;
 
  private:
-  int64_t ring_floats() const;
+  int64_t thread_floats() const;  // one thread's phase planes and flat output block
   int64_t rows_per_item(int threads) const;
   ConvParams p_;
   std::vector<float> w_;
-  int64_t phase_len_ = 0, ring_rows_ = 0;
+  int64_t wq_ = 0, max_row_offset_ = 0;
+  int64_t block_rows_ = 0;  // output rows a thread's workspace holds
+  int64_t phase_floats_ = 0, out_floats_ = 0;
+  std::vector<uint8_t> row_phase_used_, col_phase_used_;
 };
 
 }  // namespace onexn::detail
